@@ -1,0 +1,11 @@
+"""The graph store: schema, heterogeneous CSR/CSC, on-disk format, builders and readers."""
+
+from vastgraph.graph.builder import GraphBuilder
+from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph, NodeTypeData
+from vastgraph.graph.id_index import IdIndex
+from vastgraph.graph.schema import EdgeType
+from vastgraph.graph.storage import open_graph, save_graph, verify_store
+from vastgraph.graph.store import Adjacency, FeatureStore, GraphStore
+
+__all__ = ["Adjacency", "EdgeType", "EdgeTypeData", "FeatureStore", "GraphBuilder", "GraphStore",
+           "HeteroGraph", "IdIndex", "NodeTypeData", "open_graph", "save_graph", "verify_store"]
