@@ -1,0 +1,37 @@
+"""The ``vastgraph`` command line: thin commands that parse, call the library and report."""
+
+from __future__ import annotations
+
+import typer
+
+from vastgraph.cli import graph_cmds
+
+app = typer.Typer(name="vastgraph", help="vastgraph: industrial-scale graph learning.",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False, add_completion=False)
+
+app.command("build")(graph_cmds.build)
+app.command("info")(graph_cmds.info)
+app.add_typer(graph_cmds.datasets_app, name="datasets")
+
+
+def _register_optional() -> None:
+    """Commands of later layers, registered here so `--help` lists them all."""
+    from vastgraph.cli import quickstart
+
+    app.command("quickstart")(quickstart.quickstart)
+
+
+_register_optional()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        from vastgraph import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
