@@ -1,0 +1,40 @@
+"""Shared test fixtures.
+
+``shared_datasets`` locates the real datasets folder (``shared/datasets`` with ``manifest.json``):
+``$VASTGRAPH_DATA`` when set, else a ``shared/datasets`` folder beside the repository or beside
+any folder above it. Tests that need it are marked ``@pytest.mark.datasets`` and skip with a
+clear reason where it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SKIP_REASON = ("shared datasets folder not found: set VASTGRAPH_DATA or place shared/datasets "
+               "beside the repository")
+
+
+def find_shared_datasets() -> Path | None:
+    """The shared datasets folder, or None when it cannot be found."""
+    env = os.environ.get("VASTGRAPH_DATA")
+    if env:
+        path = Path(env).expanduser()
+        return path if (path / "manifest.json").is_file() else None
+    for base in [REPO_ROOT, *REPO_ROOT.parents]:
+        cand = base / "shared" / "datasets"
+        if (cand / "manifest.json").is_file():
+            return cand
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """Path of the shared datasets folder (holds ``manifest.json`` and one folder per dataset)."""
+    path = find_shared_datasets()
+    if path is None:
+        pytest.skip(SKIP_REASON)
+    return path
