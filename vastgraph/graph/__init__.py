@@ -1,11 +1,14 @@
 """The graph store: schema, heterogeneous CSR/CSC, on-disk format, builders and readers."""
 
 from vastgraph.graph.builder import GraphBuilder
+from vastgraph.graph.convert import from_networkx, from_pyg, from_scipy, to_networkx, to_pyg, to_scipy
 from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph, NodeTypeData
 from vastgraph.graph.id_index import IdIndex
 from vastgraph.graph.schema import EdgeType
 from vastgraph.graph.storage import open_graph, save_graph, verify_store
 from vastgraph.graph.store import Adjacency, FeatureStore, GraphStore
+from vastgraph.graph.subgraph import subgraph
 
 __all__ = ["Adjacency", "EdgeType", "EdgeTypeData", "FeatureStore", "GraphBuilder", "GraphStore",
-           "HeteroGraph", "IdIndex", "NodeTypeData", "open_graph", "save_graph", "verify_store"]
+           "HeteroGraph", "IdIndex", "NodeTypeData", "open_graph", "save_graph", "verify_store", "subgraph",
+           "from_networkx", "from_pyg", "from_scipy", "to_networkx", "to_pyg", "to_scipy"]

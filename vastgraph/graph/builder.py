@@ -134,6 +134,21 @@ class GraphBuilder:
         m.declare(ids=ids, count=count)
         n = m.count
         attrs = self._node_attrs[ntype]
+        # Attribute rows follow the order of ``ids``; dense ids need not be their positions (ids may
+        # have appeared in edges first, or be dense ids in any order), so scatter rows into place.
+        order = None
+        if ids is not None:
+            pos = m.map(np.asarray(ids), where="declared ids", allow_new=False)
+            if pos.shape[0] == n and not np.array_equal(pos, np.arange(n)):
+                order = pos
+
+        def place(a: np.ndarray) -> np.ndarray:
+            if order is None or a.shape[:1] != (n,):
+                return a
+            out = np.empty_like(a)
+            out[order] = a
+            return out
+
         if features is not None:
             f = np.asarray(features)
             if f.ndim != 2 or f.shape[0] != n:
@@ -144,7 +159,7 @@ class GraphBuilder:
             if not np.isfinite(f).all():
                 r = int(np.argwhere(~np.isfinite(f))[0][0])
                 raise ValidationError(f"{ntype} features: row {r} holds NaN/inf")
-            attrs["features"] = f
+            attrs["features"] = place(f)
         if labels is not None:
             lab = np.asarray(labels)
             if lab.shape[0] != n or lab.ndim not in (1, 2):
@@ -159,12 +174,12 @@ class GraphBuilder:
                 lab = lab.astype(np.int64)
                 if lab.size and lab.min() < -1:
                     raise ValidationError(f"{ntype} labels: {int(lab.min())} < -1 (-1 marks unknown)")
-            attrs["labels"] = lab
+            attrs["labels"] = place(lab)
         for key, arr in (data or {}).items():
             a = np.asarray(arr)
             if a.shape[:1] != (n,):
                 raise ValidationError(f"{ntype} data {key!r}: shape {a.shape}, expected ({n}, ...)")
-            attrs["data"][key] = a
+            attrs["data"][key] = place(a)
 
     # ------------------------------------------------------------------ edges
     def _etype(self, etype: Any) -> EdgeType:
@@ -306,14 +321,15 @@ class GraphBuilder:
             for s, d, w, t in zip(ch.src, ch.dst, ch.weight, ch.time):
                 w = np.ones(s.shape[0], np.float32) if (has_w and w is None) else w
                 t = np.zeros(s.shape[0], np.int64) if (has_t and t is None) else t
-                yield s, d, w, t
-                if symmetric:
-                    loop = s == d
-                    if loop.any():
-                        k = ~loop
-                        yield d[k], s[k], (None if w is None else w[k]), (None if t is None else t[k])
-                    else:
-                        yield d, s, w, t
+                if not symmetric:
+                    yield s, d, w, t
+                    continue
+                # each edge followed by its reverse (self-loops once), so both rows see the
+                # occurrences of an undirected pair in input order and "first" picks the same one
+                keep = np.ones(2 * s.shape[0], dtype=bool)
+                keep[1::2] = s != d
+                yield (np.stack([s, d], 1).ravel()[keep], np.stack([d, s], 1).ravel()[keep],
+                       None if w is None else np.repeat(w, 2)[keep], None if t is None else np.repeat(t, 2)[keep])
 
         counts = np.zeros(n_src, dtype=np.int64)
         for s, d, _, _ in passes():

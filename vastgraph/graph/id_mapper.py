@@ -37,11 +37,18 @@ class IdMapper:
                 ext = self._as_int(arr, "ids")
                 if ext.size and (ext.min() < 0):
                     raise ValidationError(f"{self.ntype} ids: negative id {int(ext.min())} in dense id mode")
+                if np.unique(ext).size != ext.size:
+                    raise ValidationError(f"{self.ntype} ids: {ext.size - np.unique(ext).size} duplicate id(s)")
                 self.count = max(self.count, int(ext.max()) + 1 if ext.size else 0)
             else:
                 self.map(arr, where="declared ids", allow_new=True)
                 if len(self._map) != arr.shape[0]:
-                    raise ValidationError(f"{self.ntype} ids: {arr.shape[0] - len(self._map)} duplicate id(s)")
+                    n_unique = np.unique(arr.astype(str) if arr.dtype.kind in "OSU" else arr).size
+                    if n_unique != arr.shape[0]:
+                        raise ValidationError(f"{self.ntype} ids: {arr.shape[0] - n_unique} duplicate id(s)")
+                    raise ValidationError(f"{self.ntype} ids: edges added earlier name "
+                                          f"{len(self._map) - arr.shape[0]} id(s) that are not among the "
+                                          f"{arr.shape[0]} declared ids")
         elif count is not None:
             if int(count) < 0:
                 raise ValidationError(f"{self.ntype} count: {count} is negative")
@@ -80,6 +87,8 @@ class IdMapper:
                         raise UnknownIdError(f"{self.ntype} {where}: id {hi} out of range [0, {self.count})")
                     self.count = hi + 1
             return ext
+        if arr.size == 0:  # an empty chunk (often float64 from np.asarray([])) must not fix the id kind
+            return np.zeros(0, dtype=np.int64)
         kind = "int" if arr.dtype.kind in "iu" else "str"
         if self._kind is None:
             self._kind = kind

@@ -255,6 +255,12 @@ def read_meta(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(version, int) or version < 1 or version > FORMAT_VERSION:
         raise FormatVersionError(f"{mp}: store format version {version!r} is not supported; this "
                                  f"vastgraph reads versions 1..{FORMAT_VERSION} (upgrade vastgraph to open it)")
+    for key, kind in (("node_types", list), ("edge_types", list), ("arrays", dict)):
+        if not isinstance(meta.get(key), kind):
+            raise CorruptStoreError(f"{mp}: {key!r} is missing or not a {kind.__name__}")
+    for name, spec in meta["arrays"].items():
+        if not isinstance(spec, dict) or not {"dtype", "shape", "bytes", "blake2b"} <= set(spec):
+            raise CorruptStoreError(f"{mp}: entry of array {name} lacks dtype/shape/bytes/blake2b")
     return meta
 
 
