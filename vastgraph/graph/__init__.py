@@ -4,6 +4,8 @@ from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.convert import from_networkx, from_pyg, from_scipy, to_networkx, to_pyg, to_scipy
 from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph, NodeTypeData
 from vastgraph.graph.id_index import IdIndex
+from vastgraph.graph.readers import (add_columns, add_edgelist, add_parquet, from_arrow, from_columns,
+                                     from_dataframe, read_edgelist, read_parquet)
 from vastgraph.graph.schema import EdgeType
 from vastgraph.graph.storage import open_graph, save_graph, verify_store
 from vastgraph.graph.store import Adjacency, FeatureStore, GraphStore
@@ -11,4 +13,6 @@ from vastgraph.graph.subgraph import subgraph
 
 __all__ = ["Adjacency", "EdgeType", "EdgeTypeData", "FeatureStore", "GraphBuilder", "GraphStore",
            "HeteroGraph", "IdIndex", "NodeTypeData", "open_graph", "save_graph", "verify_store", "subgraph",
-           "from_networkx", "from_pyg", "from_scipy", "to_networkx", "to_pyg", "to_scipy"]
+           "from_networkx", "from_pyg", "from_scipy", "to_networkx", "to_pyg", "to_scipy",
+           "add_columns", "add_edgelist", "add_parquet", "from_arrow", "from_columns", "from_dataframe",
+           "read_edgelist", "read_parquet"]

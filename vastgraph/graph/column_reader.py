@@ -130,6 +130,8 @@ def _ids(arr: np.ndarray, kind: str, id_mode: str) -> np.ndarray:
     elif kind in "OUS" and id_mode == "map":
         if kind == "S":
             return arr.astype(str)
+        if kind == "O" and pd.api.types.infer_dtype(arr, skipna=False) == "integer":
+            return arr.astype(np.int64)  # Python ints in an object column stay integer ids
         return arr
     elif kind in "OUS":
         num = pd.to_numeric(pd.Series(arr, copy=False), errors="coerce").to_numpy(np.float64)

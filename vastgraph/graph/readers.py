@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from vastgraph.errors import EmptyInputError, StoreExistsError, ValidationError
+from vastgraph.errors import EmptyInputError, SchemaError, StoreExistsError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.column_reader import BadValue, coerce
 from vastgraph.graph.hetero_graph import HeteroGraph
@@ -318,7 +318,8 @@ def add_columns(builder: GraphBuilder, src: Any, dst: Any, *, weight: Any = None
                 source: str = "columns") -> int:
     """Feed edge columns (numpy, pandas, Arrow, lists) into ``builder``; returns the rows added.
 
-    ``names`` (role -> column name) only serve error messages.
+    Columns of the stored dtypes are held by reference (zero-copy) until ``builder.build()``: do not
+    modify them in between. ``names`` (role -> column name) only serve error messages.
     """
     chunk_rows = _check_chunk_rows(chunk_rows)
     cols = {r: v for r, v in (("src", src), ("dst", dst), ("weight", weight), ("time", time), ("rel", rel))
@@ -395,9 +396,10 @@ def from_columns(src: Any, dst: Any, *, weight: Any = None, time: Any = None, re
         _, st, dt = _resolve_types(etype, src_type, dst_type, rel is not None)
         types = list(dict.fromkeys([st, dt]))
         nodes: dict[str, dict[str, Any]] = {t: {} for t in types}
-        for key, value in (("count", num_nodes), ("ids", node_ids), ("features", node_features),
-                           ("labels", node_labels)):
-            for t, v in _per_type(value, types, {"count": "num_nodes", "ids": "node_ids"}.get(key, f"node_{key}")).items():
+        for key, value, what in (("count", num_nodes, "num_nodes"), ("ids", node_ids, "node_ids"),
+                                 ("features", node_features, "node_features"),
+                                 ("labels", node_labels, "node_labels")):
+            for t, v in _per_type(value, types, what).items():
                 nodes[t][key] = v
         for t, kw in nodes.items():
             if kw:
@@ -443,8 +445,6 @@ def from_arrow(table: Any, src: str = "src", dst: str = "dst", *, weight: str | 
 
 def _pick(available: Iterable[Any], get: Callable[[Any], Any], src: Any, dst: Any, weight: Any, time: Any,
           rel: Any) -> dict[str, Any]:
-    from vastgraph.errors import SchemaError
-
     available = list(available)
     out: dict[str, Any] = {"names": {}}
     for role, name in (("src", src), ("dst", dst), ("weight", weight), ("time", time), ("rel", rel)):

@@ -1,9 +1,11 @@
 """Numba kernels of the text edge-list reader: count lines and parse numeric fields per byte block.
 
 A file is memory-mapped and cut at line ends into blocks; :func:`count_newlines` sizes each block's
-output, then :func:`parse_blocks` parses all blocks in parallel (``prange``) into preallocated
-arrays. A block stops at the first line it cannot take and reports that line's byte offset, so
-the caller can check it precisely in Python (see :mod:`vastgraph.graph.text_reader`).
+output, then :func:`parse_block` parses each block into its rows of preallocated arrays. Both
+release the GIL (``nogil=True``), so the reader runs the blocks of a chunk on a thread pool; one
+serial kernel compiles far faster than a ``prange`` one and costs no thread-pool wake-up on small
+chunks. A block stops at the first line it cannot take and reports that line's byte offset, so the
+caller can check it precisely in Python (see :mod:`vastgraph.graph.text_reader`).
 """
 
 from __future__ import annotations
@@ -17,15 +19,14 @@ import numpy as np
 K_SKIP, K_ID, K_INT, K_FLOAT, K_REL = 0, 1, 2, 3, 4
 
 
-@nb.njit(nogil=True, parallel=True, cache=True)
-def count_newlines(buf, starts, ends, out):  # pragma: no cover - numba
-    """Newlines in each byte block ``buf[starts[k]:ends[k]]``."""
-    for k in nb.prange(starts.shape[0]):
-        c = 0
-        for i in range(starts[k], ends[k]):
-            if buf[i] == 10:
-                c += 1
-        out[k] = c
+@nb.njit(nogil=True, cache=True)
+def count_newlines(buf, start, end):  # pragma: no cover - numba
+    """Newlines in the byte block ``buf[start:end]``."""
+    c = 0
+    for i in range(start, end):
+        if buf[i] == 10:
+            c += 1
+    return c
 
 
 @nb.njit(nogil=True, cache=True)
@@ -201,15 +202,3 @@ def parse_block(buf, i, end, row, kinds, slots, delim, comment, dense,
         row += 1
         line += 1
     return row, -1, line
-
-
-@nb.njit(nogil=True, parallel=True, cache=True)
-def parse_blocks(buf, starts, ends, row_base, kinds, slots, delim, comment, dense, ints, floats,
-                 n_rows, err_pos, err_line):  # pragma: no cover - numba
-    """Parse every block in parallel; block k writes rows from ``row_base[k]``."""
-    for k in nb.prange(starts.shape[0]):
-        r, p, ln = parse_block(buf, starts[k], ends[k], row_base[k], kinds, slots, delim, comment,
-                               dense, ints, floats)
-        n_rows[k] = r - row_base[k]
-        err_pos[k] = p
-        err_line[k] = ln

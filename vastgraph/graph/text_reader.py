@@ -20,6 +20,7 @@ character; text from the comment character on is ignored. Every field must be no
 from __future__ import annotations
 
 import csv
+from concurrent.futures import ThreadPoolExecutor
 import mmap
 import os
 import re
@@ -32,8 +33,7 @@ import pandas as pd
 
 from vastgraph.errors import DatasetError, EmptyInputError, ParseError, ValidationError
 from vastgraph.graph.schema import check_name
-from vastgraph.graph.text_kernels import (K_FLOAT, K_ID, K_INT, K_REL, count_newlines, parse_block,
-                                          parse_blocks)
+from vastgraph.graph.text_kernels import K_FLOAT, K_ID, K_INT, K_REL, count_newlines, parse_block
 
 ROLES = ("src", "dst", "weight", "time", "rel")
 F32_MAX = float(np.finfo(np.float32).max)
@@ -173,6 +173,9 @@ def sniff(path: Any, *, delimiter: str | None, comment: str | None, header: bool
     n_bytes = 0
     offset, line, header_line = 0, 0, 0
     with open(p, "rb") as fh:
+        if fh.read(3) == b"\xef\xbb\xbf":  # a UTF-8 byte-order mark is not data
+            offset = lay.data_offset = 3
+        fh.seek(offset)
         for raw in fh:
             line += 1
             offset += len(raw)
@@ -339,25 +342,23 @@ class TextEdgeReader:
                 int_roles.append(role)
         delim = -1 if lay.delimiter is None else ord(lay.delimiter)
         comment = -1 if lay.comment is None else ord(lay.comment)
-        n_par = 4 * nb.get_num_threads()
+        n_threads = max(1, nb.get_num_threads())
         chunk_bytes = max(int(self.chunk_rows * lay.avg_line), 1)
         self.tiers.append("numba")
-        with open(lay.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        with open(lay.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm, \
+                ThreadPoolExecutor(max_workers=n_threads) as pool:
             buf = np.frombuffer(mm, dtype=np.uint8)
             try:
                 size = len(mm)
                 while offset < size:
                     end = _cut(mm, offset + chunk_bytes - 1, size)
-                    nblk = max(1, min(n_par, (end - offset) >> 16))
+                    nblk = max(1, min(2 * n_threads, (end - offset) >> 16))
                     cuts = [offset] + [_cut(mm, offset + (end - offset) * k // nblk, end)
                                        for k in range(1, nblk)] + [end]
-                    starts = np.array(cuts[:-1], np.int64)
-                    ends = np.array(cuts[1:], np.int64)
-                    nl = np.zeros(nblk, np.int64)
-                    if nblk == 1:  # small chunk: no thread-pool round trip
-                        nl[0] = np.count_nonzero(buf[offset:end] == 10)
-                    else:
-                        count_newlines(buf, starts, ends, nl)
+                    spans = list(zip(cuts[:-1], cuts[1:]))
+                    run = map if nblk == 1 else pool.map  # a small chunk skips the pool
+                    nl = np.fromiter(run(lambda se: count_newlines(buf, se[0], se[1]), spans), np.int64,
+                                     count=nblk)
                     caps = nl.copy()
                     if end == size and buf[size - 1] != 10:
                         caps[-1] += 1
@@ -366,16 +367,13 @@ class TextEdgeReader:
                     total = int(caps.sum())
                     ints = np.empty((len(int_roles), total), np.int64)
                     floats = np.empty((len(float_roles), total), np.float32)
-                    n_rows = np.zeros(nblk, np.int64)
-                    err_pos = np.zeros(nblk, np.int64)
-                    err_line = np.zeros(nblk, np.int64)
-                    if nblk == 1:
-                        r, err_pos[0], err_line[0] = parse_block(buf, offset, end, 0, kinds, slots, delim,
-                                                                 comment, self.dense, ints, floats)
-                        n_rows[0] = r
-                    else:
-                        parse_blocks(buf, starts, ends, base, kinds, slots, delim, comment, self.dense,
-                                     ints, floats, n_rows, err_pos, err_line)
+
+                    def parse(k: int) -> tuple[int, int, int]:
+                        return parse_block(buf, spans[k][0], spans[k][1], base[k], kinds, slots, delim,
+                                           comment, self.dense, ints, floats)
+
+                    res = np.array(list(run(parse, range(nblk))), np.int64).reshape(nblk, 3)
+                    n_rows, err_pos, err_line = res[:, 0] - base, res[:, 1], res[:, 2]
                     bad = np.flatnonzero(err_pos >= 0)
                     stop = int(bad[0]) + 1 if bad.size else nblk
                     got = _gather(ints, floats, base[:stop], n_rows[:stop])
