@@ -16,8 +16,12 @@ app.add_typer(graph_cmds.datasets_app, name="datasets")
 
 def _register_optional() -> None:
     """Commands of later layers, registered here so `--help` lists them all."""
-    from vastgraph.cli import quickstart
+    from vastgraph.cli import embed_cmds, quickstart, sampling_cmds
 
+    app.command("embed")(embed_cmds.embed)
+    app.command("evaluate")(embed_cmds.evaluate)
+    app.command("walk")(sampling_cmds.walk)
+    app.command("query")(sampling_cmds.query)
     app.command("quickstart")(quickstart.quickstart)
 
 

@@ -1,0 +1,150 @@
+"""CLI commands of the embedding layer: embed and evaluate."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from vastgraph.cli._common import console, handle_errors, print_json, print_table, progress_bar
+
+HELDOUT = "heldout.npz"
+
+
+@handle_errors
+def embed(
+    method: str = typer.Argument(..., help="deepwalk | node2vec | line | metapath2vec | netmf | prone"),
+    store: Path = typer.Argument(..., help="Store folder."),
+    out: Path = typer.Argument(..., help="Output embeddings folder (KeyedEmbeddings)."),
+    config: Optional[Path] = typer.Option(None, help="YAML file of the method's parameters."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Parameter override key=value (repeatable), e.g. --set p=0.25."),
+    dimensions: Optional[int] = typer.Option(None, help="Embedding dimension (shortcut for --set dimensions=N)."),
+    seed: int = typer.Option(0, help="random_state."),
+    holdout: float = typer.Option(0.0, help="Hold out this fraction of one edge type's edges (with as many non-edges) for link prediction; saved beside the embeddings."),
+    holdout_etype: Optional[str] = typer.Option(None, help="Edge type to hold out from (default: the only one)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+) -> None:
+    """Train node embeddings on a store and save them as a KeyedEmbeddings folder."""
+    import numpy as np
+
+    from vastgraph.config import load_yaml_config, parse_assignments, validate_params
+    from vastgraph.embed.registry import get_embedder
+    from vastgraph.errors import StoreExistsError
+    from vastgraph.graph import open_graph
+
+    cls = get_embedder(method)
+    params: dict[str, Any] = {}
+    if config is not None:
+        params.update(load_yaml_config(config))
+    params.update(parse_assignments(set_))
+    if dimensions is not None:
+        params["dimensions"] = dimensions
+    accepted = inspect.signature(cls.__init__).parameters
+    if "random_state" in accepted:
+        params.setdefault("random_state", seed)
+    params = validate_params(cls, params, where="parameters (--config/--set)")
+    if out.exists() and not overwrite:
+        raise StoreExistsError(f"{out} already exists; pass --overwrite to replace it")
+    graph = open_graph(store)
+    split = None
+    if holdout > 0:
+        from vastgraph.train.link_prediction import split_edges
+
+        with progress_bar(f"holding out {holdout:.0%} of the edges"):
+            split = split_edges(graph, holdout_etype, test_fraction=holdout, random_state=seed)
+        graph = split.train_graph
+    with progress_bar(f"{cls.__name__}", total=1.0) as update:
+        if "progress" in accepted:
+            params["progress"] = lambda frac, loss=None: update(
+                frac, description=f"{cls.__name__}" + ("" if loss is None else f" loss {loss:.4f}"))
+        model = cls(**params)
+        t0 = time.perf_counter()
+        model.fit(graph)
+        elapsed = time.perf_counter() - t0
+    keyed = model.keyed_
+    path = keyed.save(out, overwrite=overwrite)
+    if split is not None:
+        np.savez(Path(path) / HELDOUT, test_pos=split.to_global(split.test_pos),
+                 test_neg=split.to_global(split.test_neg), etype=str(split.etype))
+    console.print(f"[green]wrote[/] {path}: {len(keyed):,} vectors × {keyed.dim} ({elapsed:.2f} s training)")
+
+
+class Task(str, Enum):
+    auto = "auto"
+    node_classification = "node-classification"
+    link_prediction = "link-prediction"
+
+
+@handle_errors
+def evaluate(
+    embeddings: Path = typer.Argument(..., help="KeyedEmbeddings folder."),
+    store: Optional[Path] = typer.Option(None, help="Store whose labels to predict."),
+    dataset: Optional[str] = typer.Option(None, help="Registered dataset whose labels to predict."),
+    ntype: Optional[str] = typer.Option(None, help="Node type whose labels to predict."),
+    task: Task = typer.Option(Task.auto, help="auto: link prediction when held-out edges are saved, else node classification."),
+    ratios: str = typer.Option("0.1,0.5", help="Training ratios (node classification)."),
+    repeats: int = typer.Option(5, help="Random splits per ratio."),
+    seed: int = typer.Option(0, help="Split seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
+) -> None:
+    """Evaluate embeddings: node classification (labels of a store/dataset) or held-out link prediction."""
+    import numpy as np
+
+    from vastgraph.embed.keyed_embeddings import KeyedEmbeddings
+    from vastgraph.errors import ValidationError
+
+    keyed = KeyedEmbeddings.load(embeddings)
+    held = Path(embeddings) / HELDOUT
+    kind = task.value
+    if kind == "auto":
+        kind = "link-prediction" if held.exists() and store is None and dataset is None else "node-classification"
+    if kind == "link-prediction":
+        from vastgraph.train.link_prediction import evaluate_link_prediction
+
+        if not held.exists():
+            raise ValidationError(f"{embeddings}: no {HELDOUT}; train with `vastgraph embed ... --holdout 0.1`")
+        z = np.load(held)
+        res = evaluate_link_prediction(np.asarray(keyed.vectors), z["test_pos"], z["test_neg"], operator="cosine",
+                                       random_state=seed)
+        rows = [res.as_dict()]
+        (print_json if as_json else lambda r: print_table(f"link prediction ({z['etype']})", r))(rows)
+        return
+    if (store is None) == (dataset is None):
+        raise ValidationError("node classification needs exactly one of --store or --dataset for the labels")
+    if store is not None:
+        from vastgraph.graph import open_graph
+
+        graph = open_graph(store)
+    else:
+        from vastgraph.datasets import load_dataset
+
+        graph = load_dataset(dataset).graph
+    nt = graph.node_type(ntype) if ntype or len(graph.node_types) == 1 else None
+    if nt is None:
+        labelled = [t for t in graph.node_types if graph.labels(t) is not None]
+        if len(labelled) != 1:
+            raise ValidationError(f"name the node type with --ntype (labelled types: {', '.join(labelled) or 'none'})")
+        nt = labelled[0]
+    labels = graph.labels(nt)
+    if labels is None:
+        raise ValidationError(f"node type {nt!r} has no labels")
+    ext = graph.external_ids(nt)
+    vectors = np.asarray(keyed.vectors)[keyed.index_of(ext, nt)]
+    try:
+        ratio_list = tuple(float(r) for r in ratios.split(","))
+    except ValueError:
+        raise ValidationError(f"--ratios {ratios!r}: expected comma-separated numbers like 0.1,0.5") from None
+    from vastgraph.train.node_classification import evaluate_node_classification
+
+    with progress_bar("evaluating (one-vs-rest logistic regression)"):
+        res = evaluate_node_classification(vectors, np.asarray(labels), train_ratios=ratio_list, repeats=repeats,
+                                           random_state=seed)
+    rows = res.rows()
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(f"node classification ({nt}, {'multi-label' if res.multilabel else 'single-label'})", rows)
