@@ -112,14 +112,21 @@ def _summary(path: str) -> None:
 
 def _print_summary(g) -> None:
     s = g.summary()
-    rows = [{"node type": k, **{kk: vv for kk, vv in v.items()}} for k, v in s["node_types"].items()]
+    rows = [{"node type": k, "count": v["count"], "ids": v["id_kind"],
+             "features": "×".join(map(str, v["features"])) if v["features"] else "-",
+             "labels": v["labels"] or "-"} for k, v in s["node_types"].items()]
     print_table("node types", rows)
-    rows = [{"edge type": k, **v} for k, v in s["edge_types"].items()]
+    rows = []
+    for k, v in s["edge_types"].items():
+        rows.append({"edge type": k, "entries": v["entries"], "undirected": v["undirected"],
+                     "weighted": v["weighted"], "timed": v["timestamped"],
+                     "degree min/mean/max": f"{v['degree_min']}/{v['degree_mean']:.1f}/{v['degree_max']}"})
     print_table("edge types", rows)
     build_info = s["info"].get("build")
-    if build_info:
-        pol = {k: v for k, v in build_info.items() if k != "edge_types"}
-        print_table("build policies", [pol])
+    if isinstance(build_info, dict) and "duplicates" in build_info:
+        console.print("build policies: " + ", ".join(
+            f"{k}={v}" for k, v in build_info.items() if k not in ("edge_types", "undirected_edge_types")),
+            highlight=False)
 
 
 @handle_errors

@@ -33,7 +33,6 @@ from vastgraph.datasets.dataset import Dataset
 from vastgraph.datasets.synthetic_sbm import _check_float, _check_int, draw_grouped, pareto_propensity
 from vastgraph.errors import ValidationError
 from vastgraph.graph.builder import GraphBuilder
-from vastgraph.graph.hetero_graph import HeteroGraph
 from vastgraph.sampling.rng import seed_from
 
 DAY = 86400
@@ -154,22 +153,20 @@ def search_ads_graph(n_queries: int = 2000, n_ads: int = 800, n_advertisers: int
         feats["ad"] = (centroid[ad_cat] + 0.5 * rng.normal(size=(na, fdim))).astype(np.float32)
 
     q_ids, ad_ids, adv_ids = _names("q", nq), _names("ad", na), _names("adv", nv)
-    directed = GraphBuilder(directed=True, duplicates="sum", node_types=["query", "ad", "advertiser"])
-    directed.add_nodes("query", ids=q_ids, features=feats.get("query"), labels=q_cat,
-                       data={"popularity": q_pop.astype(np.float32)})
-    directed.add_nodes("ad", ids=ad_ids, features=feats.get("ad"), labels=ad_cat,
-                       data={"popularity": ad_pop.astype(np.float32), "owner": owner})
-    directed.add_nodes("advertiser", ids=adv_ids, labels=adv_cat)
-    directed.add_edges(q_ids[ev_q], ad_ids[ev_ad], etype=("query", "click", "ad"),
-                       weight=np.ones(n_ev, np.float32), time=ev_t, source="search_ads_graph clicks")
-    directed.add_edges(adv_ids[owner], ad_ids, etype=("advertiser", "owns", "ad"), source="search_ads_graph owns")
-    cobid = GraphBuilder(directed=False, duplicates="sum", node_types=["ad"])
-    cobid.add_nodes("ad", ids=ad_ids)
-    cobid.add_edge_type(("ad", "cobid", "ad"))
+    b = GraphBuilder(directed=True, duplicates="sum", node_types=["query", "ad", "advertiser"])
+    b.add_nodes("query", ids=q_ids, features=feats.get("query"), labels=q_cat,
+                data={"popularity": q_pop.astype(np.float32)})
+    b.add_nodes("ad", ids=ad_ids, features=feats.get("ad"), labels=ad_cat,
+                data={"popularity": ad_pop.astype(np.float32), "owner": owner,
+                      "bid_words": words.astype(np.int64)})
+    b.add_nodes("advertiser", ids=adv_ids, labels=adv_cat)
+    b.add_edges(q_ids[ev_q], ad_ids[ev_ad], etype=("query", "click", "ad"),
+                weight=np.ones(n_ev, np.float32), time=ev_t, source="search_ads_graph clicks")
+    b.add_edges(adv_ids[owner], ad_ids, etype=("advertiser", "owns", "ad"), source="search_ads_graph owns")
+    b.add_edge_type(("ad", "cobid", "ad"), directed=False)
     if co_src.size:
-        cobid.add_edges(ad_ids[co_src], ad_ids[co_dst], etype=("ad", "cobid", "ad"),
-                        weight=co_w.astype(np.float32), source="search_ads_graph co-bids")
-    g1, g2 = directed.build(), cobid.build()
+        b.add_edges(ad_ids[co_src], ad_ids[co_dst], etype=("ad", "cobid", "ad"),
+                    weight=co_w.astype(np.float32), source="search_ads_graph co-bids")
 
     info: dict[str, Any] = {
         "dataset": "search-ads",
@@ -183,11 +180,8 @@ def search_ads_graph(n_queries: int = 2000, n_ads: int = 800, n_advertisers: int
         "time_min": t0,
         "time_max": t0 + nd * DAY - 1,
         "relevance": "an ad is relevant to a query when their labels (hidden categories) are equal",
-        "build": {"directed": g1.info.get("build"), "cobid": g2.info.get("build")},
     }
-    edges = {et: g1.edge_store(et) for et in g1.edge_types}
-    edges.update({et: g2.edge_store(et) for et in g2.edge_types})
-    nodes = {nt: g1.node_store(nt) for nt in g1.node_types}
-    nodes["ad"].data["bid_words"] = words.astype(np.int64)
-    graph = HeteroGraph(nodes, edges, info=dict(info))
+    b.info.update(info)
+    graph = b.build()
+    info["build"] = graph.info["build"]
     return Dataset(name="search-ads", graph=graph, splits={}, info=info, missing=[])

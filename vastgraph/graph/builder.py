@@ -102,6 +102,7 @@ class GraphBuilder:
         self._edges: dict[EdgeType, _EdgeChunks] = {}
         self._weighted: set[EdgeType] = set()
         self._timed: set[EdgeType] = set()
+        self._directed: dict[EdgeType, bool] = {}
         self.info: dict[str, Any] = {}
         for nt in node_types or []:
             self._mapper(nt, create=True)
@@ -196,13 +197,28 @@ class GraphBuilder:
             self._mapper(t)
         return et
 
+    def _set_directed(self, et: EdgeType, directed: bool | None) -> None:
+        if directed is None:
+            return
+        prev = self._directed.setdefault(et, bool(directed))
+        if prev != bool(directed):
+            raise ValidationError(f"edge type {et}: directed={directed} conflicts with directed={prev} "
+                                  "given for earlier edges of the same type")
+
+    def is_directed(self, etype: Any) -> bool:
+        """Whether ``etype`` is stored directed (its own setting, else the builder's default)."""
+        return self._directed.get(self._etype(etype), self.directed)
+
     def add_edges(self, src: Any, dst: Any, *, etype: Any = None, weight: Any = None, time: Any = None,
-                  source: str = "edges", row_offset: int = 0) -> int:
+                  directed: bool | None = None, source: str = "edges", row_offset: int = 0) -> int:
         """Add one chunk of edges of ``etype``; returns how many were kept.
 
-        ``source`` and ``row_offset`` only serve error messages (file name, first row's number).
+        ``directed`` overrides the builder's default for this edge type (a heterogeneous graph may
+        mix directed and undirected edge types). ``source`` and ``row_offset`` only serve error
+        messages (file name, first row's number).
         """
         et = self._etype(etype)
+        self._set_directed(et, directed)
         s_raw, d_raw = np.asarray(src), np.asarray(dst)
         if s_raw.ndim != 1 or s_raw.shape != d_raw.shape:
             raise ValidationError(f"{source}: src shape {s_raw.shape} and dst shape {d_raw.shape} must be equal 1-D")
@@ -240,9 +256,10 @@ class GraphBuilder:
         ch.time.append(None if t is None else self._keep(t))
         return int(s.shape[0])
 
-    def add_edge_type(self, etype: Any) -> EdgeType:
-        """Declare an edge type that may stay empty."""
+    def add_edge_type(self, etype: Any, *, directed: bool | None = None) -> EdgeType:
+        """Declare an edge type that may stay empty (optionally with its own directedness)."""
         et = self._etype(etype)
+        self._set_directed(et, directed)
         self._edges.setdefault(et, _EdgeChunks())
         return et
 
@@ -283,6 +300,7 @@ class GraphBuilder:
                 edges[et], stats[str(et)] = self._build_edge_type(j, et, ch, nodes, writer)
             self.info["build"] = {
                 "directed": self.directed, "duplicates": self.duplicates,
+                "undirected_edge_types": [str(et) for et in self._edges if not self.is_directed(et)],
                 "duplicate_weight": {"keep": "kept as parallel edges", "sum": "summed, latest time kept",
                                      "first": "first occurrence's weight and time kept"}[self.duplicates],
                 "self_loops": self.self_loops, "id_mode": self.id_mode, "edge_types": stats}
@@ -308,7 +326,8 @@ class GraphBuilder:
     def _build_edge_type(self, j: int, et: EdgeType, ch: _EdgeChunks, nodes: dict[str, NodeTypeData],
                          writer: Any) -> tuple[EdgeTypeData, dict[str, int]]:
         n_src, n_dst = nodes[et.src].count, nodes[et.dst].count
-        symmetric = (not self.directed) and et.src == et.dst
+        directed = self._directed.get(et, self.directed)
+        symmetric = (not directed) and et.src == et.dst
         has_w, has_t = et in self._weighted, et in self._timed
         idx_dtype = np.int32 if max(n_src, n_dst) <= INT32_MAX else np.int64
 
@@ -382,4 +401,4 @@ class GraphBuilder:
             if writer is not None:
                 writer.put(f"edge{j}.csc.indptr.npy", c_indptr)
         stats = {"entries": nnz, "merged_duplicates": merged, "dropped_self_loops": ch.dropped_self_loops}
-        return EdgeTypeData(et, csr, csc, undirected=not self.directed), stats
+        return EdgeTypeData(et, csr, csc, undirected=not directed), stats
