@@ -1,0 +1,33 @@
+"""The sampling engine: numba kernels and their Python faces.
+
+Neighbour / fanout / negative sampling, random walks (uniform, weighted, node2vec, metapath,
+temporal), anonymous walks, PyG loaders, and the Gremlin-like query language. Submodules are
+imported on first use so that importing one part does not load (or compile) the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "sample_neighbors": "neighbors", "SampledNeighbors": "neighbors",
+    "sample_fanout": "fanout", "SampledSubgraph": "fanout", "FanoutPlan": "fanout",
+    "sample_negatives": "negative", "corrupt_edges": "negative",
+    "NeighborLoader": "neighbor_loader", "LinkLoader": "link_loader",
+    "random_walks": "walks", "metapath_walks": "metapath", "temporal_walks": "temporal",
+    "anonymize": "anonymous", "walk_types": "anonymous", "AnonymousWalkVocabulary": "anonymous",
+    "walk_type_distribution": "anonymous", "receptive_radius": "anonymous",
+    "Traversal": "query", "query": "query", "run_query": "query", "parse_query": "query",
+    "execute_plan": "query", "Plan": "query_plan", "QueryResult": "query_result",
+    "eq": "query_literals", "neq": "query_literals", "lt": "query_literals", "lte": "query_literals",
+    "gt": "query_literals", "gte": "query_literals", "within": "query_literals", "without": "query_literals",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'vastgraph.sampling' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"vastgraph.sampling.{mod}"), name)
