@@ -18,7 +18,7 @@ _EXPORTS = {
     "random_walks": "walks", "metapath_walks": "metapath", "temporal_walks": "temporal",
     "anonymize": "anonymous", "walk_types": "anonymous", "AnonymousWalkVocabulary": "anonymous",
     "walk_type_distribution": "anonymous", "receptive_radius": "anonymous",
-    "Traversal": "query", "query": "query", "run_query": "query", "parse_query": "query",
+    "Traversal": "query", "run_query": "query", "parse_query": "query",
     "execute_plan": "query", "Plan": "query_plan", "QueryResult": "query_result",
     "eq": "query_literals", "neq": "query_literals", "lt": "query_literals", "lte": "query_literals",
     "gt": "query_literals", "gte": "query_literals", "within": "query_literals", "without": "query_literals",
