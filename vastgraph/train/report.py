@@ -97,6 +97,7 @@ def write_json(path: str | os.PathLike, obj: Any) -> str:
     fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=1, default=_default)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return path
 
