@@ -19,8 +19,8 @@ from vastgraph.errors import NotFittedError, ValidationError
 class Embedder:
     """Base class of node embedders."""
 
-    def get_params(self) -> dict[str, Any]:
-        """Hyperparameters as given to ``__init__``."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Hyperparameters as given to ``__init__`` (``deep`` is accepted for scikit-learn's ``clone``)."""
         sig = inspect.signature(type(self).__init__)
         return {name: getattr(self, name) for name in sig.parameters if name != "self"}
 
@@ -32,6 +32,13 @@ class Embedder:
                                       f"valid: {', '.join(sorted(valid))}")
             setattr(self, k, v)
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for attributes that do not exist: learned ones (trailing "_") before fit
+        if name.endswith("_") and not name.startswith("__"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(graph) "
+                                 f"first (no attribute {name!r})")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def check_is_fitted(self) -> None:
         if not hasattr(self, "embedding_"):

@@ -23,7 +23,7 @@ import numpy as np
 
 from vastgraph.embed.base import Embedder
 from vastgraph.embed.sgns import ProgressFn, SGNSResult, check_float, check_int, check_progress, train_sgns
-from vastgraph.errors import NotFittedError, ValidationError
+from vastgraph.errors import ValidationError
 from vastgraph.sampling.rng import seed_from
 
 
@@ -55,12 +55,6 @@ class WalkEmbedder(Embedder):
     ``negative``, ``epochs``, ``lr``, ``min_count``, ``subsample``, ``shared_negatives``,
     ``progress``) and call :meth:`_train` with their walks.
     """
-
-    def __getattr__(self, name: str) -> Any:
-        if name.endswith("_") and not name.startswith("__"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(graph) "
-                                 f"first (no attribute {name!r})")
-        raise AttributeError(name)
 
     def _sgns_kwargs(self) -> dict[str, Any]:
         if not isinstance(self.shared_negatives, (bool, np.bool_)):

@@ -32,7 +32,7 @@ from vastgraph.embed.base import Embedder
 from vastgraph.embed.deepwalk import json_params, split_seeds
 from vastgraph.embed.sgns import (_MAX_LOGIT, _SIG_SCALE, _SIG_TABLE, _SOFTPLUS_TABLE, ProgressFn, check_float,
                                   check_int, check_progress, unigram_tables)
-from vastgraph.errors import EmptyInputError, NotFittedError, ValidationError
+from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.sampling.alias import alias_draw, build_alias
 from vastgraph.sampling.rng import stream
 
@@ -149,12 +149,6 @@ class LINE(Embedder):
         self.etype = etype
         self.random_state = random_state
         self.progress = progress
-
-    def __getattr__(self, name: str) -> Any:
-        if name.endswith("_") and not name.startswith("__"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(graph) "
-                                 f"first (no attribute {name!r})")
-        raise AttributeError(name)
 
     def fit(self, graph: Any) -> "LINE":
         """Sample edges of ``graph`` and train; returns ``self``."""
