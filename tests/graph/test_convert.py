@@ -11,7 +11,8 @@ import torch_geometric.data as pyg_data
 
 from vastgraph.errors import EmptyInputError, UnknownIdError, ValidationError
 from vastgraph.graph import GraphBuilder, HeteroGraph
-from vastgraph.graph.convert import from_networkx, from_pyg, from_scipy, to_networkx, to_pyg, to_scipy
+from vastgraph.graph.convert import from_networkx, from_scipy, to_networkx, to_scipy
+from vastgraph.graph.convert_pyg import from_pyg, to_pyg
 
 
 def _homo(directed: bool, seed: int = 0, duplicates: str = "sum") -> HeteroGraph:

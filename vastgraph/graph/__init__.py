@@ -1,7 +1,8 @@
 """The graph store: schema, heterogeneous CSR/CSC, on-disk format, builders and readers."""
 
 from vastgraph.graph.builder import GraphBuilder
-from vastgraph.graph.convert import from_networkx, from_pyg, from_scipy, to_networkx, to_pyg, to_scipy
+from vastgraph.graph.convert import from_networkx, from_scipy, to_networkx, to_scipy
+from vastgraph.graph.convert_pyg import from_pyg, to_pyg
 from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph, NodeTypeData
 from vastgraph.graph.id_index import IdIndex
 from vastgraph.graph.readers import (add_columns, add_edgelist, add_parquet, from_arrow, from_columns,
