@@ -74,7 +74,7 @@ class GraphBuilder:
 
     Example:
         >>> b = GraphBuilder(directed=False, duplicates="sum")
-        >>> b.add_edges(["a", "a"], ["b", "b"], weight=[1.0, 2.0])
+        >>> _ = b.add_edges(["a", "a"], ["b", "b"], weight=[1.0, 2.0])
         >>> b.build().edge_weights([0], [1]).tolist()
         [3.0]
     """

@@ -61,7 +61,7 @@ class HeteroGraph(GraphStore, FeatureStore):
     Example:
         >>> from vastgraph.graph import GraphBuilder
         >>> b = GraphBuilder(directed=False)
-        >>> b.add_edges([0, 1], [1, 2])
+        >>> _ = b.add_edges([0, 1], [1, 2])
         >>> g = b.build()
         >>> g.neighbors(1).tolist()
         [0, 2]

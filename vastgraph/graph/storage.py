@@ -69,7 +69,7 @@ class StoreWriter:
         >>> import tempfile
         >>> d = tempfile.mkdtemp()
         >>> with StoreWriter(d + "/g") as w:
-        ...     w.put("a.npy", np.arange(3))
+        ...     _ = w.put("a.npy", np.arange(3))
         ...     _ = w.commit({"format": FORMAT_NAME, "version": FORMAT_VERSION})
     """
 
