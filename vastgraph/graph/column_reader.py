@@ -204,3 +204,20 @@ def _rels(arr: np.ndarray, kind: str) -> np.ndarray:
             raise BadValue(_first(codes == j), f"{_show(u)} is not a usable relation name "
                                                "(no ':', '/', '\\', tab or newline)") from None
     return arr
+
+
+def finish_roles(cols: dict[str, Any], columns: Any, weighted: bool | None, timestamped: bool | None,
+                 where: str) -> dict[str, Any]:
+    """Check that ``src``/``dst`` are mapped and apply ``weighted``/``timestamped`` to a role map.
+
+    ``False`` drops a mapped weight/time column; ``True`` requires one. Returns ``cols``.
+    """
+    for role in ("src", "dst"):
+        if role not in cols:
+            raise ValidationError(f"columns={columns!r}: role {role!r} is required")
+    for role, want in (("weight", weighted), ("time", timestamped)):
+        if want is False:
+            cols.pop(role, None)
+        elif want and role not in cols:
+            raise ValidationError(f"{where}: {role} was asked for (True) but no column is mapped to it")
+    return cols

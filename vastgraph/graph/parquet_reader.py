@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vastgraph.errors import DatasetError, ParseError, ValidationError
-from vastgraph.graph.column_reader import ROLES, BadValue, coerce
+from vastgraph.graph.column_reader import ROLES, BadValue, coerce, finish_roles
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
@@ -82,15 +82,7 @@ def resolve_parquet_columns(path: str, names: list[str], columns: dict[str, Any]
                 cols[role] = ref
             else:
                 raise ValidationError(f"columns[{role!r}]={ref!r}: expected a column name or index")
-        for role in ("src", "dst"):
-            if role not in cols:
-                raise ValidationError(f"columns={columns!r}: role {role!r} is required")
-    for role, want in (("weight", weighted), ("time", timestamped)):
-        if want is False:
-            cols.pop(role, None)
-        elif want and role not in cols:
-            raise ValidationError(f"{path}: {role} was asked for (True) but no column is mapped to it")
-    return cols
+    return finish_roles(cols, columns, weighted, timestamped, str(path))
 
 
 class ParquetEdgeReader:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from vastgraph.errors import DatasetError, EmptyInputError, ParseError, ValidationError
+from vastgraph.graph.column_reader import finish_roles
 from vastgraph.graph.schema import check_name
 from vastgraph.graph.text_kernels import K_FLOAT, K_ID, K_INT, K_REL, count_newlines, parse_block
 
@@ -274,14 +275,7 @@ def _resolve_columns(lay: TextLayout, columns: dict[str, int | str] | None, weig
             cols[role] = lay.names.index(ref)
         else:
             raise ValidationError(f"columns[{role!r}]={ref!r}: expected a column index or header name")
-    for role in ("src", "dst"):
-        if role not in cols:
-            raise ValidationError(f"columns={columns!r}: role {role!r} is required")
-    for role, want in (("weight", weighted), ("time", timestamped)):
-        if want is False:
-            cols.pop(role, None)
-        elif want and role not in cols:
-            raise ValidationError(f"{role} was asked for (True) but columns maps no {role!r} column")
+    finish_roles(cols, columns, weighted, timestamped, str(p))
     seen: dict[int, str] = {}
     for role, c in cols.items():
         if c in seen:
