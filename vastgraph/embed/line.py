@@ -30,8 +30,8 @@ import numpy as np
 
 from vastgraph.embed.base import Embedder
 from vastgraph.embed.deepwalk import json_params, split_seeds
-from vastgraph.embed.sgns import (_MAX_LOGIT, _SIG_SCALE, _SIG_TABLE, _SOFTPLUS_TABLE, ProgressFn, check_float,
-                                  check_int, check_progress, unigram_tables)
+from vastgraph.embed.sgns import (_SIG_TABLE, _SOFTPLUS_TABLE, ProgressFn, check_float,
+                                  check_int, check_progress, logistic_step, unigram_tables)
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.sampling.alias import alias_draw, build_alias
 from vastgraph.sampling.rng import stream
@@ -69,17 +69,7 @@ def _line_block(src, dst, e_prob, e_alias, neg_nodes, n_prob, n_alias, X, T, neg
                 acc = np.float32(0.0)
                 for x in range(d):
                     acc += X[u, x] * T[t, x]
-                f = float(acc)
-                if f >= _MAX_LOGIT:
-                    sg = 1.0
-                    ls = 0.0 if k == 0 else f
-                elif f <= -_MAX_LOGIT:
-                    sg = 0.0
-                    ls = -f if k == 0 else 0.0
-                else:
-                    i = int((f + _MAX_LOGIT) * _SIG_SCALE)
-                    sg = sig[i]
-                    ls = softplus[i] if k == 0 else f + softplus[i]
+                sg, ls = logistic_step(float(acc), k == 0, sig, softplus)
                 loss += ls
                 g = np.float32(((1.0 if k == 0 else 0.0) - sg) * alpha)
                 for x in range(d):

@@ -112,6 +112,21 @@ def _count_tokens(walks, n_nodes):  # pragma: no cover - numba
     return counts, -1
 
 
+@nb.njit(inline="always", cache=True)
+def logistic_step(f, positive, sig, softplus):  # pragma: no cover - numba
+    """``(σ(f), loss)`` of one SGNS logit ``f`` from the tables, clipped beyond ±MAX_LOGIT.
+
+    The loss is ``-log σ(f)`` for the positive pair and ``-log σ(-f)`` for a negative one; the
+    caller's gradient is ``(label - σ(f)) · lr``.
+    """
+    if f >= _MAX_LOGIT:
+        return 1.0, (0.0 if positive else f)
+    if f <= -_MAX_LOGIT:
+        return 0.0, (-f if positive else 0.0)
+    i = int((f + _MAX_LOGIT) * _SIG_SCALE)
+    return sig[i], (softplus[i] if positive else f + softplus[i])
+
+
 @nb.njit(inline="always", fastmath=True, cache=True)
 def _window_update(W, C, ctx, m, outs, kk, alpha, g, neu, sig, softplus):  # pragma: no cover - numba
     """One batched SGNS step: inputs ``W[ctx[:m]]`` against outputs ``C[outs[:kk]]`` (outs[0] positive).
@@ -157,17 +172,7 @@ def _window_update(W, C, ctx, m, outs, kk, alpha, g, neu, sig, softplus):  # pra
     loss = 0.0
     for mi in range(m):
         for k in range(kk):
-            f = float(g[mi, k])
-            if f >= _MAX_LOGIT:
-                s = 1.0
-                ls = 0.0 if k == 0 else f
-            elif f <= -_MAX_LOGIT:
-                s = 0.0
-                ls = -f if k == 0 else 0.0
-            else:
-                i = int((f + _MAX_LOGIT) * _SIG_SCALE)
-                s = sig[i]
-                ls = softplus[i] if k == 0 else f + softplus[i]
+            s, ls = logistic_step(float(g[mi, k]), k == 0, sig, softplus)
             loss += ls
             g[mi, k] = np.float32(((1.0 if k == 0 else 0.0) - s) * alpha)
     # 3) neu = G C[outs] (old C), four outputs per pass
