@@ -38,3 +38,14 @@ def shared_datasets() -> Path:
     if path is None:
         pytest.skip(SKIP_REASON)
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """Run the test with one numba thread (bit-exact reproducibility of Hogwild training)."""
+    import numba
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(old)

@@ -15,14 +15,6 @@ from vastgraph.embed.sgns import (_SIG_TABLE, _SOFTPLUS_TABLE, _window_update, k
 from vastgraph.errors import EmptyInputError, ValidationError
 
 
-@pytest.fixture
-def one_thread():
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(old)
-
-
 def sbm_adjacency(blocks=4, size=100, p_in=0.1, p_out=0.005, seed=0):
     """Undirected planted-partition graph as (indptr, indices, labels)."""
     rng = np.random.default_rng(seed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -18,14 +17,6 @@ from vastgraph.embed.registry import available_embedders, create_embedder, get_e
 from vastgraph.errors import (EmptyInputError, NotFittedError, RegistryError, SchemaError, ValidationError)
 from vastgraph.embed import registry as registry_mod
 from vastgraph.graph import GraphBuilder
-
-
-@pytest.fixture
-def one_thread():
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(old)
 
 
 def sbm(blocks=4, size=100, p_in=0.1, p_out=0.005, seed=0):
