@@ -9,9 +9,12 @@ clear reason where it is absent.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for tests/helpers.py
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SKIP_REASON = ("shared datasets folder not found: set VASTGRAPH_DATA or place shared/datasets "

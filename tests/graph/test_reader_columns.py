@@ -8,21 +8,11 @@ import pyarrow as pa
 import pytest
 
 from vastgraph.errors import SchemaError, UnknownIdError, ValidationError
-from vastgraph.graph import HeteroGraph
 from vastgraph.graph.column_reader import coerce
 from vastgraph.graph.readers import from_arrow, from_columns, from_dataframe
+from helpers import edge_tuples as edges
 
 
-def edges(g: HeteroGraph, et=None) -> list[tuple]:
-    et = g.edge_type(et)
-    s, d = g.edge_index(et)
-    adj = g.adjacency(et)
-    cols = [g.external_ids(et.src, s).tolist(), g.external_ids(et.dst, d).tolist()]
-    if adj.weight is not None:
-        cols.append(np.asarray(adj.weight).tolist())
-    if adj.time is not None:
-        cols.append(np.asarray(adj.time).tolist())
-    return sorted(zip(*cols))
 
 
 def test_numpy_columns_round_trip_with_weight_and_time():

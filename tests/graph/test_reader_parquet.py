@@ -12,20 +12,10 @@ import pytest
 from vastgraph.errors import DatasetError, EmptyInputError, ParseError, ValidationError
 from vastgraph.graph import GraphBuilder, HeteroGraph
 from vastgraph.graph.readers import add_parquet, read_parquet
+from helpers import edge_tuples as edges
 
 
 
-def edges(g: HeteroGraph, et=None) -> list[tuple]:
-    """Sorted (src id, dst id[, weight][, time]) tuples in external ids."""
-    et = g.edge_type(et)
-    s, d = g.edge_index(et)
-    adj = g.adjacency(et)
-    cols = [g.external_ids(et.src, s).tolist(), g.external_ids(et.dst, d).tolist()]
-    if adj.weight is not None:
-        cols.append(np.asarray(adj.weight).tolist())
-    if adj.time is not None:
-        cols.append(np.asarray(adj.time).tolist())
-    return sorted(zip(*cols))
 
 
 def write(tmp_path, name: str, table: pa.Table, **kw) -> str:

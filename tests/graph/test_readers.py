@@ -10,6 +10,7 @@ import pytest
 from vastgraph.errors import ParseError, StoreExistsError
 from vastgraph.graph import GraphBuilder, HeteroGraph
 from vastgraph.graph.readers import add_edgelist, read_edgelist
+from helpers import edge_tuples as edges
 
 
 def write(tmp_path, name: str, text: str) -> str:
@@ -18,17 +19,6 @@ def write(tmp_path, name: str, text: str) -> str:
     return str(p)
 
 
-def edges(g: HeteroGraph, et=None) -> list[tuple]:
-    """Sorted (src id, dst id[, weight][, time]) tuples in external ids."""
-    et = g.edge_type(et)
-    s, d = g.edge_index(et)
-    adj = g.adjacency(et)
-    cols = [g.external_ids(et.src, s).tolist(), g.external_ids(et.dst, d).tolist()]
-    if adj.weight is not None:
-        cols.append(np.asarray(adj.weight).tolist())
-    if adj.time is not None:
-        cols.append(np.asarray(adj.time).tolist())
-    return sorted(zip(*cols))
 
 
 def test_whitespace_with_comments_blank_lines_tabs_and_inline_comments(tmp_path):
