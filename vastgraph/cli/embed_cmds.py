@@ -6,29 +6,38 @@ import inspect
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from vastgraph.cli._common import console, handle_errors, print_json, print_table, progress_bar
 
 HELDOUT = "heldout.npz"
 
 
-@handle_errors
-def embed(
-    method: str = typer.Argument(..., help="deepwalk | node2vec | line | metapath2vec | netmf | prone"),
-    store: Path = typer.Argument(..., help="Store folder."),
-    out: Path = typer.Argument(..., help="Output embeddings folder (KeyedEmbeddings)."),
-    config: Optional[Path] = typer.Option(None, help="YAML file of the method's parameters."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Parameter override key=value (repeatable), e.g. --set p=0.25."),
-    dimensions: Optional[int] = typer.Option(None, help="Embedding dimension (shortcut for --set dimensions=N)."),
-    seed: int = typer.Option(0, help="random_state."),
-    holdout: float = typer.Option(0.0, help="Hold out this fraction of one edge type's edges (with as many non-edges) for link prediction; saved beside the embeddings."),
-    holdout_etype: Optional[str] = typer.Option(None, help="Edge type to hold out from (default: the only one)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
-) -> None:
-    """Train node embeddings on a store and save them as a KeyedEmbeddings folder."""
+class _MethodGroup(TyperGroup):
+    """``vastgraph embed METHOD``: an unknown method fails with the list of registered ones."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and self.get_command(ctx, name) is None:
+            from vastgraph.embed.registry import available_embedders
+
+            ctx.fail(f"unknown embedding method {name!r}; known methods: {', '.join(available_embedders())}"
+                     + (", update" if self.get_command(ctx, "update") is not None else ""))
+        return super().resolve_command(ctx, args)
+
+
+embed_app = typer.Typer(cls=_MethodGroup, no_args_is_help=True,
+                        help="Train node embeddings (one subcommand per method), or update them with a delta.")
+
+
+def run_embed(method: str, store: Path, out: Path, *, config: Optional[Path] = None,
+              set_: Optional[list[str]] = None, dimensions: Optional[int] = None, seed: int = 0,
+              holdout: float = 0.0, holdout_etype: Optional[str] = None, overwrite: bool = False,
+              extra: Optional[dict[str, Any]] = None) -> None:
+    """Train ``method`` on a store and save a KeyedEmbeddings folder (the body of every embed subcommand)."""
     import numpy as np
 
     from vastgraph.config import load_yaml_config, parse_assignments, validate_params
@@ -43,6 +52,7 @@ def embed(
     params.update(parse_assignments(set_))
     if dimensions is not None:
         params["dimensions"] = dimensions
+    params.update({k: v for k, v in (extra or {}).items() if v is not None})
     accepted = inspect.signature(cls.__init__).parameters
     if "random_state" in accepted:
         params.setdefault("random_state", seed)
@@ -67,10 +77,71 @@ def embed(
         elapsed = time.perf_counter() - t0
     keyed = model.keyed_
     path = keyed.save(out, overwrite=overwrite)
+    if hasattr(model, "save_state"):  # dynamic embedders keep what `embed update` continues from
+        model.save_state(Path(path) / "state")
     if split is not None:
         np.savez(Path(path) / HELDOUT, test_pos=split.to_global(split.test_pos),
                  test_neg=split.to_global(split.test_neg), etype=str(split.etype))
     console.print(f"[green]wrote[/] {path}: {len(keyed):,} vectors × {keyed.dim} ({elapsed:.2f} s training)")
+
+
+_SUMMARY = {
+    "deepwalk": "DeepWalk: uniform random walks + skip-gram (SGNS).",
+    "node2vec": "node2vec: second-order p/q walks + skip-gram.",
+    "line": "LINE: first/second-order proximity on edges.",
+    "metapath2vec": "metapath2vec(++): metapath-guided walks on typed graphs + skip-gram.",
+    "netmf": "NetMF: the matrix DeepWalk factorises, by (sparse) SVD.",
+    "prone": "ProNE: sparse factorisation + spectral propagation.",
+    "dne": "DNE: dynamic embedding that `embed update` keeps fresh at the cost of each change.",
+    "incremental-walks": "DeepWalk/node2vec that `embed update` refreshes by re-walking only changed regions.",
+}
+
+
+def _method_command(method: str) -> Callable[..., None]:
+    def command(
+        store: Path = typer.Argument(..., help="Store folder."),
+        out: Path = typer.Argument(..., help="Output embeddings folder (KeyedEmbeddings)."),
+        config: Optional[Path] = typer.Option(None, help="YAML file of the method's parameters."),
+        set_: Optional[list[str]] = typer.Option(None, "--set", help="Parameter override key=value (repeatable), e.g. --set p=0.25."),
+        dimensions: Optional[int] = typer.Option(None, help="Embedding dimension (shortcut for --set dimensions=N)."),
+        seed: int = typer.Option(0, help="random_state."),
+        holdout: float = typer.Option(0.0, help="Hold out this fraction of one edge type's edges (with as many non-edges) for link prediction; saved beside the embeddings."),
+        holdout_etype: Optional[str] = typer.Option(None, help="Edge type to hold out from (default: the only one)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    ) -> None:
+        run_embed(method, store, out, config=config, set_=set_, dimensions=dimensions, seed=seed, holdout=holdout,
+                  holdout_etype=holdout_etype, overwrite=overwrite)
+
+    command.__doc__ = (_SUMMARY.get(method, f"Train {method} embeddings.") +
+                       " Saves a KeyedEmbeddings folder.")
+    return handle_errors(command)
+
+
+def _curvature_command() -> Callable[..., None]:
+    def command(
+        store: Path = typer.Argument(..., help="Store folder."),
+        out: Path = typer.Argument(..., help="Output embeddings folder (KeyedEmbeddings with the manifold)."),
+        manifold: Optional[str] = typer.Option(None, help="mixed | poincare | euclidean | sphere | learned, or blocks like h16,s16,e16."),
+        config: Optional[Path] = typer.Option(None, help="YAML file of the method's parameters."),
+        set_: Optional[list[str]] = typer.Option(None, "--set", help="Parameter override key=value (repeatable)."),
+        dimensions: Optional[int] = typer.Option(None, help="Total embedding dimension over all blocks."),
+        seed: int = typer.Option(0, help="random_state."),
+        holdout: float = typer.Option(0.0, help="Hold out this fraction of one edge type's edges for link prediction."),
+        holdout_etype: Optional[str] = typer.Option(None, help="Edge type to hold out from (default: the only one)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    ) -> None:
+        run_embed("curvature", store, out, config=config, set_=set_, dimensions=dimensions, seed=seed,
+                  holdout=holdout, holdout_etype=holdout_etype, overwrite=overwrite, extra={"manifold": manifold})
+
+    command.__doc__ = ("Train mixed-curvature (AMCAD) embeddings: product of hyperbolic, spherical and flat "
+                       "blocks with learned curvatures.")
+    return handle_errors(command)
+
+
+def register_methods(names: list[str]) -> None:
+    """One ``embed`` subcommand per registered embedder name."""
+    for name in names:
+        embed_app.command(name)(_curvature_command() if name == "curvature" else _method_command(name))
 
 
 class Task(str, Enum):

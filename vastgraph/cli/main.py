@@ -18,7 +18,10 @@ def _register_optional() -> None:
     """Commands of later layers, registered here so `--help` lists them all."""
     from vastgraph.cli import embed_cmds, quickstart, sampling_cmds
 
-    app.command("embed")(embed_cmds.embed)
+    from vastgraph.embed.registry import available_embedders
+
+    embed_cmds.register_methods(available_embedders())
+    app.add_typer(embed_cmds.embed_app, name="embed")
     app.command("evaluate")(embed_cmds.evaluate)
     app.command("walk")(sampling_cmds.walk)
     app.command("query")(sampling_cmds.query)

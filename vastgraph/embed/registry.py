@@ -26,6 +26,9 @@ _ENTRIES: dict[str, str | type] = {
     "metapath2vec": "vastgraph.embed.metapath2vec:Metapath2Vec",
     "netmf": "vastgraph.embed.netmf:NetMF",
     "prone": "vastgraph.embed.prone:ProNE",
+    "dne": "vastgraph.embed.dne:DNE",
+    "incremental-walks": "vastgraph.embed.incremental_walks:IncrementalWalkEmbedder",
+    "curvature": "vastgraph.embed.curvature:MixedCurvature",
 }
 _LOCK = threading.Lock()
 

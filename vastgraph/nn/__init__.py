@@ -1,0 +1,1 @@
+"""PyTorch modules: structural (anonymous-walk) layers and models, curvature layers, PyG baselines."""
