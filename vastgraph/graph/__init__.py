@@ -3,6 +3,9 @@
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.convert import from_networkx, from_scipy, to_networkx, to_scipy
 from vastgraph.graph.convert_pyg import from_pyg, to_pyg
+from vastgraph.graph.delta import DeltaSummary, GraphDelta, apply_delta, declare_new_endpoints
+from vastgraph.graph.delta_log import DeltaLog
+from vastgraph.graph.dynamic_store import DynamicStore, snapshot
 from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph, NodeTypeData
 from vastgraph.graph.id_index import IdIndex
 from vastgraph.graph.readers import (add_columns, add_edgelist, add_parquet, from_arrow, from_columns,
@@ -10,10 +13,12 @@ from vastgraph.graph.readers import (add_columns, add_edgelist, add_parquet, fro
 from vastgraph.graph.schema import EdgeType
 from vastgraph.graph.storage import open_graph, save_graph, verify_store
 from vastgraph.graph.store import Adjacency, FeatureStore, GraphStore
+from vastgraph.graph.homogeneous import to_homogeneous
 from vastgraph.graph.subgraph import subgraph
 
 __all__ = ["Adjacency", "EdgeType", "EdgeTypeData", "FeatureStore", "GraphBuilder", "GraphStore",
            "HeteroGraph", "IdIndex", "NodeTypeData", "open_graph", "save_graph", "verify_store", "subgraph",
            "from_networkx", "from_pyg", "from_scipy", "to_networkx", "to_pyg", "to_scipy",
            "add_columns", "add_edgelist", "add_parquet", "from_arrow", "from_columns", "from_dataframe",
-           "read_edgelist", "read_parquet"]
+           "read_edgelist", "read_parquet", "DeltaSummary", "GraphDelta", "apply_delta", "declare_new_endpoints",
+           "DeltaLog", "DynamicStore", "snapshot", "to_homogeneous"]

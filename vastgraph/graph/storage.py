@@ -31,6 +31,7 @@ from vastgraph.graph.store import Adjacency
 FORMAT_NAME = "vastgraph-store"
 FORMAT_VERSION = 1
 META = "meta.json"
+CURRENT = "CURRENT"  # version pointer of a DynamicStore folder (vastgraph.graph.dynamic_store)
 
 
 def file_checksum(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
@@ -283,11 +284,22 @@ def load_array(path: Path, spec: dict[str, Any], *, verify: bool, mmap: bool) ->
     return arr
 
 
+def current_version(path: str | os.PathLike) -> Path:
+    """``path`` itself, or for a DynamicStore folder the version its ``CURRENT`` pointer names."""
+    p = Path(path).absolute()
+    if (p / CURRENT).is_file():
+        try:
+            return p / json.loads((p / CURRENT).read_text())["path"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptStoreError(f"{p / CURRENT}: unreadable version pointer ({exc})") from None
+    return p
+
+
 def open_graph(path: str | os.PathLike, *, verify: bool = False, mmap: bool = True):
-    """Open a store folder as a :class:`HeteroGraph` with memory-mapped arrays."""
+    """Open a store folder (a DynamicStore folder: its current version) as a :class:`HeteroGraph`."""
     from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph, NodeTypeData
 
-    p = Path(path).absolute()
+    p = current_version(path)
     meta = read_meta(p)
     table = meta["arrays"]
 
@@ -325,7 +337,7 @@ def open_graph(path: str | os.PathLike, *, verify: bool = False, mmap: bool = Tr
 
 def verify_store(path: str | os.PathLike) -> dict[str, str]:
     """Re-hash every array of a store; returns ``{file: 'ok'}`` or raises :class:`CorruptStoreError`."""
-    p = Path(path)
+    p = current_version(path)
     meta = read_meta(p)
     for name, spec in meta["arrays"].items():
         load_array(p / name, spec, verify=True, mmap=True)
