@@ -1,0 +1,292 @@
+"""Structural context of a graph for GraLSP: anonymous walks, walk types, radii and the pairs they yield.
+
+Paper: Y. Jin, G. Song, C. Shi, *GraLSP: Graph Neural Networks with Local Structural Patterns*,
+AAAI 2020 (arXiv:1911.07675).
+
+From every node ``v`` GraLSP samples ``walks_per_node`` node2vec walks (``p = 0.25, q = 1`` in the
+paper) of ``l = walk_length`` steps and anonymises each one (every node replaced by the position of
+its first occurrence), which gives the walk's *type* ``w``. A walk that revisits nodes lies in a
+dense neighbourhood, so its *adaptive receptive radius*
+
+    r_w = ⌊2·l / (number of distinct nodes on w)⌋
+
+lets it count more of its positions as neighbours of ``v``. The aggregation pairs every node ``u``
+at positions ``1 .. r_w`` of ``w`` with ``w``'s type; :class:`StructuralContext` holds those
+``(neighbour, walk type)`` pairs of each node as CSR arrays, plus what the GraLSP losses need:
+
+* skip-gram ``(centre, context)`` pairs: the start node of each walk and the nodes at positions
+  ``1 .. window`` of it (the reference implementation's proximity pairs);
+* per-node walk-type counts and, for the structural triplet loss ``−log σ(e_i·(e_j − e_k))``, the
+  types that occur *above* the node's average count (``count_v(t) > Σ_t count_v(t) / T``, i.e. more
+  often than a uniform spread over the ``T`` types): ``i, j`` are drawn from them, ``k`` from the rest;
+* the walk-type distribution of each node (scipy CSR) and its column-wise z-scored dense form, the
+  structural input features when a graph has none.
+
+Walk types seen fewer than ``min_count`` times in the whole graph share one id, "other" (the last
+id, ``n_types - 1``).
+
+Example:
+    >>> from vastgraph.graph.builder import GraphBuilder
+    >>> b = GraphBuilder(directed=False)
+    >>> _ = b.add_edges([0, 1, 2, 2], [1, 2, 0, 3])
+    >>> ctx = StructuralContext.build(b.build(), walks_per_node=4, walk_length=4, random_state=0)
+    >>> ctx.num_nodes, ctx.pair_indptr.shape
+    (4, (5,))
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from vastgraph.embed.sgns import check_int
+from vastgraph.errors import EmptyInputError, ValidationError
+from vastgraph.graph.store import GraphStore
+from vastgraph.sampling.anonymous import AnonymousWalkVocabulary, anonymize, receptive_radius, walk_types
+from vastgraph.sampling.rng import seed_from
+from vastgraph.sampling.walks import check_positive, random_walks, walk_edge_type
+
+
+def _csr_from_rows(row_of_item: np.ndarray, n_rows: int) -> np.ndarray:
+    """``indptr`` (int64, ``n_rows + 1``) of items already grouped by non-decreasing row."""
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_of_item, minlength=n_rows), out=indptr[1:])
+    return indptr
+
+
+def walk_pairs(walks: np.ndarray, radius: np.ndarray, types: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                      np.ndarray]:
+    """The ``(neighbour, walk type)`` pairs of walks: nodes at positions ``1 .. r`` of each walk.
+
+    Args:
+        walks: ``(n_walks, L)`` node ids, -1 as trailing padding after a dead end.
+        radius: ``(n_walks,)`` receptive radius of each walk (positions beyond the walk are dropped).
+        types: ``(n_walks,)`` walk-type id of each walk.
+
+    Returns:
+        ``(count, nbr, type)``: int64 ``(n_walks,)`` pairs per walk, then int32 ``(P,)`` neighbours
+        and types, walk by walk in row order.
+
+    Example:
+        >>> c, nbr, t = walk_pairs(np.array([[5, 6, 5, 7], [8, 9, -1, -1]]), np.array([3, 2]),
+        ...                        np.array([0, 1]))
+        >>> c.tolist(), nbr.tolist(), t.tolist()
+        ([3, 1], [6, 5, 7, 9], [0, 0, 0, 1])
+    """
+    w = np.asarray(walks)
+    pos = np.arange(w.shape[1])
+    mask = (pos[None, :] >= 1) & (pos[None, :] <= np.asarray(radius)[:, None]) & (w >= 0)
+    count = mask.sum(axis=1).astype(np.int64)
+    nbr = w[mask].astype(np.int32)
+    typ = np.repeat(np.asarray(types, dtype=np.int32), count)
+    return count, nbr, typ
+
+
+class StructuralContext:
+    """Anonymous-walk structure of one (walkable) edge type, as GraLSP consumes it.
+
+    Build it with :meth:`build`; every array is in dense node ids of the edge type's node type.
+
+    Attributes:
+        num_nodes: ``n``.
+        n_types: ``T`` walk-type ids, the last being "other" (rare types).
+        vocabulary: :class:`~vastgraph.sampling.anonymous.AnonymousWalkVocabulary` of the kept types
+            (id ``i < T - 1`` is ``vocabulary.types[i]``).
+        walks: int32 ``(n_walks, walk_length + 1)`` the walks, grouped by start node
+            (``walk_indptr`` int64 ``(n + 1,)``).
+        walk_type: int32 ``(n_walks,)``; ``walk_radius``: int32 ``(n_walks,)``;
+            ``walk_pair_indptr``: int64 ``(n_walks + 1,)`` the walk's slice of the pair arrays.
+        pair_indptr, pair_nbr, pair_type: the ``(neighbour, type)`` pairs of each node (CSR:
+            int64 ``(n + 1,)``, int32 ``(P,)``, int32 ``(P,)``).
+        ctx_indptr, ctx_nodes: skip-gram contexts of each node (int64 ``(n + 1,)``, int32).
+        counts: ``scipy.sparse.csr_array`` float64 ``(n, T)`` walk-type counts.
+        above_indptr, above_types: per node, the types counted above its average (CSR, sorted).
+        params: the build arguments (``random_state`` resolved to the int seed used).
+    """
+
+    def __init__(self, *, walks: np.ndarray, walk_length: int, n_nodes: int, vocabulary: AnonymousWalkVocabulary,
+                 walk_type: np.ndarray, window: int, params: dict[str, Any]) -> None:
+        n = int(n_nodes)
+        self.num_nodes = n
+        self.walk_length = int(walk_length)
+        self.vocabulary = vocabulary
+        self.n_types = len(vocabulary) + 1
+        self.params = dict(params)
+        self.walks = walks
+        starts = walks[:, 0].astype(np.int64)
+        self.walk_indptr = _csr_from_rows(starts, n)
+        self.walk_type = walk_type.astype(np.int32)
+        self.walk_radius = receptive_radius(anonymize(walks), self.walk_length)
+        count, self.pair_nbr, self.pair_type = walk_pairs(walks, self.walk_radius, self.walk_type)
+        self.walk_pair_indptr = np.zeros(walks.shape[0] + 1, dtype=np.int64)
+        np.cumsum(count, out=self.walk_pair_indptr[1:])
+        self.pair_indptr = _csr_from_rows(np.repeat(starts, count), n)
+        # skip-gram contexts: positions 1..window of each walk
+        ctx = walks[:, 1:window + 1]
+        keep = ctx >= 0
+        self.ctx_nodes = ctx[keep].astype(np.int32)
+        self.ctx_indptr = _csr_from_rows(np.repeat(starts, keep.sum(axis=1)), n)
+        # walk-type counts and the above-average types of each node
+        counts = sp.csr_array((np.ones(starts.size), (starts, self.walk_type.astype(np.int64))),
+                              shape=(n, self.n_types))
+        counts.sum_duplicates()
+        counts.sort_indices()
+        self.counts = counts
+        rows = np.repeat(np.arange(n), np.diff(counts.indptr))
+        mean = np.diff(self.walk_indptr) / float(self.n_types)
+        above = counts.data > mean[rows]
+        self.above_types = counts.indices[above].astype(np.int32)
+        self.above_indptr = _csr_from_rows(rows[above], n)
+        self._above_keys = rows[above].astype(np.int64) * self.n_types + self.above_types
+        self._zscored: np.ndarray | None = None
+
+    # ------------------------------------------------------------------------------- building
+    @classmethod
+    def build(cls, graph: GraphStore, *, etype: Any = None, walks_per_node: int = 50, walk_length: int = 8,
+              p: float = 0.25, q: float = 1.0, min_count: int = 2, window: int = 4, random_state: Any = None,
+              progress: Callable[[int, int], Any] | None = None) -> "StructuralContext":
+        """Sample the walks of every node and derive types, radii, pairs and statistics.
+
+        Args:
+            graph: a :class:`~vastgraph.graph.store.GraphStore` with at least one edge of ``etype``.
+            etype: the edge type to walk (same node type at both ends); default the only one.
+            walks_per_node: walks started at every node (>= 1). Default 50.
+            walk_length: steps ``l`` per walk (>= 2); walks hold ``l + 1`` nodes. Default 8.
+            p, q: node2vec return / in-out parameters (> 0). Defaults 0.25 and 1 (the paper's).
+            min_count: walk types seen fewer times in the whole graph map to "other" (>= 1). Default 2.
+                When no type reaches it, the most frequent type is kept.
+            window: skip-gram context positions after each walk's start (>= 1). Default 4.
+            random_state: None, an int or a ``numpy.random.Generator``.
+            progress: optional ``progress(walks_done, walks_total)`` from the walk sampler.
+
+        Returns:
+            The :class:`StructuralContext`.
+
+        Raises:
+            ValidationError: bad parameters, or an edge type that a walk cannot follow.
+            SchemaError: unknown ``etype``.
+            EmptyInputError: no nodes or no edges.
+        """
+        if not isinstance(graph, GraphStore):
+            raise ValidationError(f"graph={type(graph).__name__}: expected a vastgraph GraphStore")
+        wpn = check_int("walks_per_node", walks_per_node, 1)
+        length = check_int("walk_length", walk_length, 2)
+        check_positive("p", p)
+        check_positive("q", q)
+        mc = check_int("min_count", min_count, 1)
+        win = check_int("window", window, 1)
+        et = walk_edge_type(graph, etype, "StructuralContext.build")
+        n = graph.num_nodes(et.src)
+        if n == 0:
+            raise EmptyInputError(f"StructuralContext.build: node type {et.src!r} has no nodes")
+        if graph.num_edges(et) == 0:
+            raise EmptyInputError(f"StructuralContext.build: edge type {str(et)!r} has no edges; anonymous "
+                                  "walks need edges to walk along")
+        seed = int(seed_from(random_state))
+        walks = random_walks(graph, walks_per_node=wpn, walk_length=length, etype=et, p=p, q=q,
+                             random_state=seed, progress=progress)
+        walks = np.ascontiguousarray(walks[np.argsort(walks[:, 0], kind="stable")])
+        ids, types = walk_types(anonymize(walks))
+        freq = np.bincount(ids, minlength=types.shape[0])
+        kept = np.flatnonzero(freq >= mc)
+        if kept.size == 0:
+            kept = np.array([int(np.argmax(freq))])
+        remap = np.full(types.shape[0], kept.size, dtype=np.int32)  # "other" = last id
+        remap[kept] = np.arange(kept.size, dtype=np.int32)
+        params = {"etype": list(et), "walks_per_node": wpn, "walk_length": length, "p": float(p), "q": float(q),
+                  "min_count": mc, "window": win, "random_state": seed}
+        return cls(walks=walks, walk_length=length, n_nodes=n, vocabulary=AnonymousWalkVocabulary(types[kept]),
+                   walk_type=remap[ids], window=win, params=params)
+
+    # ------------------------------------------------------------------------------- features
+    def distribution(self) -> sp.csr_array:
+        """Walk-type frequencies of each node: ``scipy.sparse.csr_array`` float64 ``(n, T)``, rows sum to 1."""
+        tot = np.diff(self.walk_indptr).astype(np.float64)
+        scale = np.divide(1.0, tot, out=np.zeros_like(tot), where=tot > 0)
+        return sp.csr_array(sp.diags_array(scale) @ self.counts)
+
+    def zscored(self) -> np.ndarray:
+        """Column-wise z-scored walk-type distributions, float32 ``(n, T)`` (constant columns give 0)."""
+        if self._zscored is None:
+            d = self.distribution().toarray()
+            mean = d.mean(axis=0)
+            std = d.std(axis=0)
+            std[std == 0] = 1.0
+            self._zscored = ((d - mean) / std).astype(np.float32)
+        return self._zscored
+
+    # ------------------------------------------------------------------------------- sampling
+    def _check_nodes(self, nodes: Any) -> np.ndarray:
+        v = np.asarray(nodes, dtype=np.int64).reshape(-1)
+        if v.size and (v.min() < 0 or v.max() >= self.num_nodes):
+            raise ValidationError(f"nodes: ids in [{int(v.min())}, {int(v.max())}]; expected dense ids in "
+                                  f"[0, {self.num_nodes})")
+        return v
+
+    @staticmethod
+    def _draw(indptr: np.ndarray, nodes: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray,
+                                                                                                 np.ndarray]:
+        lo = indptr[nodes]
+        cnt = indptr[nodes + 1] - lo
+        off = np.floor(rng.random((nodes.size, k)) * cnt[:, None]).astype(np.int64)
+        valid = np.broadcast_to((cnt > 0)[:, None], off.shape)
+        return np.where(valid, lo[:, None] + off, 0), valid
+
+    def sample_pairs(self, nodes: Any, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray,
+                                                                                  np.ndarray, np.ndarray]:
+        """``k`` pairs per node, uniformly with replacement from its ``(neighbour, type)`` pairs.
+
+        Returns:
+            ``(position, neighbour, type, valid)``, each ``(len(nodes), k)``: the pairs' index in
+            ``pair_nbr`` (int64), neighbour (int64) and type (int64) ids, and a bool mask that is
+            False for nodes without pairs (their entries are meaningless).
+        """
+        v = self._check_nodes(nodes)
+        pos, valid = self._draw(self.pair_indptr, v, k, rng)
+        if self.pair_nbr.size == 0:
+            zero = np.zeros_like(pos)
+            return pos, zero, zero, valid
+        return pos, self.pair_nbr[pos].astype(np.int64), self.pair_type[pos].astype(np.int64), valid
+
+    def sample_contexts(self, nodes: Any, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``k`` skip-gram contexts per node: ``(context ids int64, valid)``, each ``(len(nodes), k)``."""
+        v = self._check_nodes(nodes)
+        pos, valid = self._draw(self.ctx_indptr, v, k, rng)
+        if self.ctx_nodes.size == 0:
+            return np.zeros_like(pos), valid
+        return self.ctx_nodes[pos].astype(np.int64), valid
+
+    def sample_triplets(self, nodes: Any, per_node: int, rng: np.random.Generator, *,
+                        candidates: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Walk-type triplets ``(i, j, k)`` for the structural loss at ``nodes``.
+
+        ``i`` and ``j`` are drawn uniformly from the node's above-average types, ``k`` uniformly from
+        the other types (rejection among ``candidates`` draws). Nodes without above-average types,
+        and draws whose candidates all fall above average, give no triplet.
+
+        Returns:
+            int64 ``(m,)`` arrays ``i, j, k``, ``m <= len(nodes) · per_node``.
+        """
+        v = np.repeat(self._check_nodes(nodes), int(per_node))
+        lo = self.above_indptr[v]
+        cnt = self.above_indptr[v + 1] - lo
+        keep = (cnt > 0) & (cnt < self.n_types)
+        v, lo, cnt = v[keep], lo[keep], cnt[keep]
+        if v.size == 0 or self.above_types.size == 0:
+            empty = np.empty(0, np.int64)
+            return empty, empty, empty
+        i = self.above_types[lo + np.floor(rng.random(v.size) * cnt).astype(np.int64)].astype(np.int64)
+        j = self.above_types[lo + np.floor(rng.random(v.size) * cnt).astype(np.int64)].astype(np.int64)
+        cand = rng.integers(0, self.n_types, size=(v.size, int(candidates)))
+        keys = v[:, None] * self.n_types + cand
+        at = np.minimum(np.searchsorted(self._above_keys, keys), self._above_keys.size - 1)
+        below = self._above_keys[at] != keys
+        ok = below.any(axis=1)
+        k = cand[np.arange(v.size), np.argmax(below, axis=1)]
+        return i[ok], j[ok], k[ok].astype(np.int64)
+
+    def __repr__(self) -> str:
+        return (f"StructuralContext(num_nodes={self.num_nodes}, n_types={self.n_types}, "
+                f"n_walks={self.walks.shape[0]}, n_pairs={self.pair_nbr.size})")
