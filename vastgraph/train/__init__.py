@@ -1,17 +1,32 @@
-"""Tasks and evaluation protocols: node classification, link prediction, reconstruction, reports."""
+"""Tasks and evaluation protocols: node classification, link prediction, reconstruction, distortion,
+dynamic replays, graph classification and the 1-WL reference, the trainer, reports.
 
-from vastgraph.train.distortion import average_distortion, graph_distances, reconstruction_map
-from vastgraph.train.dynamic_eval import Incremental, NewOnly, Retrain, growth_schedule, plot_replay, replay
-from vastgraph.train.link_prediction import (EdgeSplit, LinkPredictionResult, evaluate_link_prediction,
-                                             split_edges)
-from vastgraph.train.metrics import average_precision, f1_scores, hits_at_k, mrr, roc_auc
-from vastgraph.train.node_classification import NodeClassificationResult, evaluate_node_classification
-from vastgraph.train.graph_classification import classify_graphs
-from vastgraph.train.wl import wl_colors, wl_equivalent
-from vastgraph.train.reconstruction import ReconstructionResult, evaluate_reconstruction
+Names are imported on first use, so importing one protocol does not load torch.
+"""
 
-__all__ = ["EdgeSplit", "LinkPredictionResult", "NodeClassificationResult", "ReconstructionResult",
-           "average_precision", "evaluate_link_prediction", "evaluate_node_classification",
-           "evaluate_reconstruction", "f1_scores", "hits_at_k", "mrr", "roc_auc", "split_edges",
-           "average_distortion", "graph_distances", "reconstruction_map", "Incremental", "NewOnly", "Retrain",
-           "growth_schedule", "plot_replay", "replay", "wl_colors", "wl_equivalent", "classify_graphs"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "EdgeSplit": "link_prediction", "LinkPredictionResult": "link_prediction",
+    "evaluate_link_prediction": "link_prediction", "split_edges": "link_prediction",
+    "average_precision": "metrics", "f1_scores": "metrics", "hits_at_k": "metrics", "mrr": "metrics",
+    "roc_auc": "metrics",
+    "NodeClassificationResult": "node_classification", "evaluate_node_classification": "node_classification",
+    "ReconstructionResult": "reconstruction", "evaluate_reconstruction": "reconstruction",
+    "average_distortion": "distortion", "graph_distances": "distortion", "reconstruction_map": "distortion",
+    "Incremental": "dynamic_eval", "NewOnly": "dynamic_eval", "Retrain": "dynamic_eval",
+    "growth_schedule": "dynamic_eval", "plot_replay": "dynamic_eval", "replay": "dynamic_eval",
+    "classify_graphs": "graph_classification", "wl_colors": "wl", "wl_equivalent": "wl",
+    "Trainer": "trainer", "HtmlReport": "report", "write_json": "report",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'vastgraph.train' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"vastgraph.train.{mod}"), name)
