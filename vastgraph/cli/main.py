@@ -21,11 +21,19 @@ def _register_optional() -> None:
     from vastgraph.embed.registry import available_embedders
 
     embed_cmds.register_methods(available_embedders())
+    from vastgraph.cli.dynamic_cmds import embed_update
+
+    embed_cmds.embed_app.command("update")(embed_update)
     app.add_typer(embed_cmds.embed_app, name="embed")
     app.command("evaluate")(embed_cmds.evaluate)
     app.command("walk")(sampling_cmds.walk)
     app.command("query")(sampling_cmds.query)
     app.command("quickstart")(quickstart.quickstart)
+    from vastgraph.cli.ads_cmds import ads_app
+    from vastgraph.cli.delta_cmds import delta_app
+
+    app.add_typer(ads_app, name="ads")
+    app.add_typer(delta_app, name="delta")
 
 
 _register_optional()
