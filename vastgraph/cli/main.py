@@ -32,6 +32,9 @@ def _register_optional() -> None:
     from vastgraph.cli.ads_cmds import ads_app
     from vastgraph.cli.delta_cmds import delta_app
 
+    from vastgraph.cli.train_cmds import train
+
+    app.command("train")(train)
     app.add_typer(ads_app, name="ads")
     app.add_typer(delta_app, name="delta")
 

@@ -1,1 +1,26 @@
-"""PyTorch modules: structural (anonymous-walk) layers and models, curvature layers, PyG baselines."""
+"""PyTorch modules: structural (anonymous-walk) layers and models, curvature layers, PyG baselines.
+
+Names are imported on first use (torch_geometric loads only with the baselines).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "NodeModel": "base", "StructuralContext": "structural_context", "GraLSPConv": "gralsp_conv",
+    "GraLSP": "gralsp", "RelationalGraLSP": "relational", "RelationalGraLSPConv": "relational",
+    "StructuralTopicModel": "structural_topics", "GraphSTONE": "graphstone", "HGCN": "hgcn", "HGCNConv": "hgcn",
+    "GCN": "pyg_baselines", "GraphSAGE": "pyg_baselines", "GAT": "pyg_baselines", "GIN": "pyg_baselines",
+    "available_models": "registry", "get_model": "registry", "create_model": "registry",
+    "register_model": "registry",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'vastgraph.nn' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"vastgraph.nn.{mod}"), name)
