@@ -297,7 +297,7 @@ def test_registry_missing_module_fails_only_when_asked(monkeypatch):
 
 
 def test_register_embedder(monkeypatch):
-    monkeypatch.setattr(registry_mod, "_ENTRIES", dict(registry_mod._ENTRIES))
+    monkeypatch.setattr(registry_mod.REGISTRY, "entries", dict(registry_mod._ENTRIES))
 
     class Mine(DeepWalk):
         pass

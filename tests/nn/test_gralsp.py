@@ -17,14 +17,6 @@ from vastgraph.nn.structural_context import StructuralContext
 SMALL = dict(hidden=16, out_dim=8, walks_per_node=8, walk_length=6, num_samples=6, type_dim=8)
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread avoids OpenMP barrier stalls on a loaded machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 @pytest.fixture(scope="module")
 def sbm():

@@ -18,14 +18,6 @@ from vastgraph.train.metrics import roc_auc
 EDGES = torch.tensor([[0, 1, 2, 3, 1], [1, 2, 3, 4, 0]])
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models: one intra-op thread avoids oversubscribing a shared machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def brownian_tree(branching: int = 2, depth: int = 7, dim: int = 16, seed: int = 0):
     """A balanced tree whose node features follow Brownian motion down the tree (x_child = x_parent + ε)."""

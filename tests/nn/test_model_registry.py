@@ -44,7 +44,7 @@ def test_missing_module_names_the_module(monkeypatch):
 
 
 def test_register_and_create(monkeypatch):
-    monkeypatch.setattr(registry, "_ENTRIES", dict(registry._ENTRIES))
+    monkeypatch.setattr(registry.REGISTRY, "entries", dict(registry._ENTRIES))
 
     class Tiny(NodeModel):
         def __init__(self, graph, *, out_dim=3):

@@ -13,14 +13,6 @@ from vastgraph.nn.relational import RelationalGraLSP, RelationalGraLSPConv, unio
 SMALL = dict(hidden=8, out_dim=6, walks_per_node=6, walk_length=5, num_samples=4, type_dim=4)
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread avoids OpenMP barrier stalls on a loaded machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 @pytest.fixture(scope="module")
 def ads():

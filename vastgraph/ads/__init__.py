@@ -6,8 +6,7 @@ Names are imported on first use, so importing the package does no work.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from vastgraph.lazy import lazy_getattr
 
 _EXPORTS = {
     "EVENT_SCHEMA": "logs", "LogReport": "logs", "read_events": "logs", "write_events": "logs",
@@ -23,9 +22,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'vastgraph.ads' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"vastgraph.ads.{mod}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

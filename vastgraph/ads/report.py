@@ -83,6 +83,8 @@ def _freshness(rows: list[dict[str, Any]]) -> Any:
     for key, style in (("fresh", "o-"), ("stale", "s--")):
         for metric in [k for k in rows[0] if k.startswith(f"{key} ")]:
             a1.plot(days, [r.get(metric, np.nan) for r in rows], style, label=metric)
+    a1.set_xticks(days)
+    a2.set_xticks(days)
     a1.set_xlabel("day (model state after it; scored on the next day)")
     a1.set_ylabel("recall")
     a1.legend(fontsize=7)

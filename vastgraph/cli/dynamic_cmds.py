@@ -30,6 +30,7 @@ from typing import Any, Optional
 import typer
 
 from vastgraph.cli._common import console, handle_errors, print_table, progress_bar
+from vastgraph.graph.storage import fsync_dir
 
 PAUSE_ENV = "VASTGRAPH_EMBED_UPDATE_PAUSE_AT"
 PAUSE_MARKER_ENV = "VASTGRAPH_EMBED_UPDATE_PAUSE_MARKER"
@@ -46,19 +47,6 @@ def _pause(stage: str) -> None:
         Path(marker).write_text(stage)
     while True:
         _time.sleep(3600)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def recover(folder: Path) -> None:
@@ -145,7 +133,7 @@ def write_folder(model: Any, target: Path, applied: list[str]) -> str:
             backup = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
             os.rename(target, backup)
         os.rename(staging, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

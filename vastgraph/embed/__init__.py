@@ -5,20 +5,16 @@ Classes are imported on first use, so importing the package compiles no numba ke
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from vastgraph.lazy import lazy_getattr
 
 _EXPORTS = {
     "Embedder": "base", "KeyedEmbeddings": "keyed_embeddings", "train_sgns": "sgns", "SGNSResult": "sgns",
     "DeepWalk": "deepwalk", "Node2Vec": "node2vec", "LINE": "line", "Metapath2Vec": "metapath2vec",
     "NetMF": "netmf", "ProNE": "prone", "get_embedder": "registry", "available_embedders": "registry",
     "create_embedder": "registry", "register_embedder": "registry",
+    "DNE": "dne", "IncrementalWalkEmbedder": "incremental_walks", "MixedCurvature": "curvature",
+    "ManifoldKeyedEmbeddings": "manifold_keyed", "GeodesicIndex": "geodesic_search",
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'vastgraph.embed' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"vastgraph.embed.{mod}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

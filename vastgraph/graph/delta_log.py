@@ -37,6 +37,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from vastgraph.errors import CorruptStoreError, FormatVersionError, ParseError, StoreError
+from vastgraph.graph.storage import fsync_dir
 
 LOG_MAGIC = b"VGDLOG1\n"
 REC_MAGIC = b"REC1"
@@ -47,20 +48,6 @@ DIGEST = 16
 
 def _digest(data: bytes | memoryview) -> bytes:
     return hashlib.blake2b(data, digest_size=DIGEST).digest()
-
-
-def fsync_dir(path: str | os.PathLike) -> None:
-    """fsync a folder so renames and new entries in it are durable (no-op where unsupported)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> str:

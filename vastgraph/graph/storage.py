@@ -46,7 +46,8 @@ def file_checksum(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: str | os.PathLike) -> None:
+    """fsync a folder so renames and new entries in it are durable (no-op where unsupported)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -150,13 +151,13 @@ class StoreWriter:
             json.dump(meta, f, indent=1, default=_json_default)
             f.flush()
             os.fsync(f.fileno())
-        _fsync_dir(self.staging)
+        fsync_dir(self.staging)
         backup = None
         if self.target.exists():
             backup = self.target.parent / f".{self.target.name}.old-{uuid.uuid4().hex[:8]}"
             os.rename(self.target, backup)
         os.rename(self.staging, self.target)
-        _fsync_dir(self.target.parent)
+        fsync_dir(self.target.parent)
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)
         self._done = True

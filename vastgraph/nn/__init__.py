@@ -5,8 +5,7 @@ Names are imported on first use (torch_geometric loads only with the baselines).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from vastgraph.lazy import lazy_getattr
 
 _EXPORTS = {
     "NodeModel": "base", "StructuralContext": "structural_context", "GraLSPConv": "gralsp_conv",
@@ -18,9 +17,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'vastgraph.nn' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"vastgraph.nn.{mod}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -13,13 +13,12 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import threading
 from typing import Any
 
-from vastgraph.errors import RegistryError, ValidationError
+from vastgraph.errors import ValidationError
 from vastgraph.nn.base import NodeModel
+from vastgraph.registry import LazyRegistry
 
 _ENTRIES: dict[str, str | type] = {
     "gcn": "vastgraph.nn.pyg_baselines:GCN",
@@ -31,19 +30,12 @@ _ENTRIES: dict[str, str | type] = {
     "graphstone": "vastgraph.nn.graphstone:GraphSTONE",
     "hgcn": "vastgraph.nn.hgcn:HGCN",
 }
-_LOCK = threading.Lock()
-
-
-def _key(name: Any) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise RegistryError(f"model name {name!r}: expected a non-empty string; known models: "
-                            f"{', '.join(available_models())}")
-    return name.strip().lower()
+REGISTRY = LazyRegistry("model", NodeModel, _ENTRIES)
 
 
 def available_models() -> list[str]:
     """Registered names, sorted (some may not be importable yet; see :func:`get_model`)."""
-    return sorted(_ENTRIES)
+    return REGISTRY.available()
 
 
 def get_model(name: str) -> type[NodeModel]:
@@ -60,25 +52,7 @@ def get_model(name: str) -> type[NodeModel]:
         >>> get_model("GCN").__name__
         'GCN'
     """
-    key = _key(name)
-    entry = _ENTRIES.get(key)
-    if entry is None:
-        raise RegistryError(f"unknown model {name!r}; known models: {', '.join(available_models())}")
-    if isinstance(entry, type):
-        return entry
-    module_name, _, attr = entry.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            raise RegistryError(f"model {name!r} is registered as {entry} but module {module_name} is not "
-                                "available in this installation") from exc
-        raise
-    cls = getattr(module, attr, None)
-    if not (isinstance(cls, type) and issubclass(cls, NodeModel)):
-        raise RegistryError(f"model {name!r} is registered as {entry} but {module_name} has no NodeModel "
-                            f"class {attr!r}")
-    return cls
+    return REGISTRY.get(name)
 
 
 def create_model(name: str, graph: Any, **params: Any) -> NodeModel:
@@ -109,14 +83,4 @@ def register_model(name: str, target: str | type, *, overwrite: bool = False) ->
     Example:
         >>> register_model("mymodel", "mypackage.models:MyModel")  # doctest: +SKIP
     """
-    key = _key(name)
-    if isinstance(target, str):
-        if target.count(":") != 1 or not all(target.split(":")):
-            raise ValidationError(f"target={target!r}: expected 'package.module:ClassName'")
-    elif not (isinstance(target, type) and issubclass(target, NodeModel)):
-        raise ValidationError(f"target={target!r}: expected a NodeModel subclass or 'module:Class'")
-    with _LOCK:
-        if key in _ENTRIES and not overwrite:
-            raise ValidationError(f"model name {key!r} is already registered ({_ENTRIES[key]}); pass "
-                                  "overwrite=True to replace it")
-        _ENTRIES[key] = target
+    REGISTRY.register(name, target, overwrite=overwrite)

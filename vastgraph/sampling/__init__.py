@@ -7,8 +7,7 @@ imported on first use so that importing one part does not load (or compile) the 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from vastgraph.lazy import lazy_getattr
 
 _EXPORTS = {
     "sample_neighbors": "neighbors", "SampledNeighbors": "neighbors",
@@ -25,9 +24,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'vastgraph.sampling' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"vastgraph.sampling.{mod}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -6,8 +6,7 @@ Names are imported on first use, so importing one protocol does not load torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from vastgraph.lazy import lazy_getattr
 
 _EXPORTS = {
     "EdgeSplit": "link_prediction", "LinkPredictionResult": "link_prediction",
@@ -24,9 +23,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'vastgraph.train' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"vastgraph.train.{mod}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
