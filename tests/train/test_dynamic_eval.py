@@ -273,3 +273,42 @@ def test_plot_replay_bad_rows():
         plot_replay([{"x": 1}])
     with pytest.raises(ValidationError, match="no finite"):
         plot_replay([{"step": 0, "method": "a", "micro_f1": float("nan")}])
+
+
+# ---------------------------------------------------------------------------- link operators
+class _Fixed:
+    """A stand-in embedder: seeded random vertex vectors and context vectors ``sign · x``."""
+
+    def __init__(self, sign: float = -1.0, context: bool = True) -> None:
+        self.sign, self.context = sign, context
+
+    def get_params(self) -> dict:
+        return {"sign": self.sign, "context": self.context}
+
+    def fit(self, graph) -> "_Fixed":
+        x = np.random.default_rng(0).normal(size=(graph.num_nodes_total(), 4))
+        self.embedding_ = x
+        if self.context:
+            self.context_ = self.sign * x
+        return self
+
+
+@pytest.mark.parametrize("directed", [True, False])
+def test_replay_context_operator_scores_x_dot_c(directed):
+    base, deltas = growth_schedule(_timed_graph(n_edges=120, directed=directed), steps=2, mode="time",
+                                   initial_fraction=0.6)
+    kw = dict(eval="future-links", random_state=0)
+    dot = replay(base, deltas, {"m": Retrain(_Fixed())}, operator="dot", **kw)
+    ctx = replay(base, deltas, {"m": Retrain(_Fixed())}, operator="context", **kw)
+    same = replay(base, deltas, {"m": Retrain(_Fixed(sign=1.0))}, operator="context", **kw)
+    measured = [i for i, r in enumerate(dot) if r["n_links"] > 0]
+    assert measured
+    for i in measured:  # c = −x: x_u·c_v (and its symmetrised form) is −x_u·x_v, so the AUC flips
+        assert ctx[i]["auc"] == pytest.approx(1.0 - dot[i]["auc"])
+        assert same[i]["auc"] == pytest.approx(dot[i]["auc"])
+
+
+def test_replay_context_operator_needs_context_vectors():
+    base, deltas = growth_schedule(_timed_graph(), steps=1, mode="time")
+    with pytest.raises(ValidationError, match="context_"):
+        replay(base, deltas, {"m": Retrain(_Fixed(context=False))}, eval="future-links", operator="context")

@@ -28,8 +28,8 @@ edge is in exactly one of base ∪ deltas, an undirected edge once. Weights: ``"
 After each step it measures, for each method: node-classification micro/macro-F1 (one-vs-rest
 logistic regression at ``train_ratio``, same splits for all methods); future-link prediction
 AUC/AP — the edges of the *next* delta between nodes already present that are not yet edges,
-against as many sampled non-edges of the current graph, scored by ``x_u·x_v`` (``"dot"``) or
-cosine; seconds of the embedding update; drift — mean cosine between the current and previous
+against as many sampled non-edges of the current graph, scored by ``x_u·x_v`` (``"dot"``), cosine,
+or ``x_u·c_v`` with the context vectors (``"context"``, the proximity LINE-2nd/DNE fit); seconds of the embedding update; drift — mean cosine between the current and previous
 vectors of the old vertices the delta did not touch, ``mean_u cos(x_u^(t), x_u^(t−1))``.
 
 Example:
@@ -65,6 +65,7 @@ from vastgraph.train.node_classification import evaluate_node_classification
 MODES = ("time", "random-edges", "random-nodes")
 WEIGHTS = ("keep", "abs", "drop")
 EVALS = ("node-classification", "future-links")
+LINK_OPERATORS = ("cosine", "dot", "context")
 ReplayProgress = Callable[[float, str], Any]
 
 
@@ -380,6 +381,27 @@ def _future_pairs(graph: HeteroGraph, delta: GraphDelta, etype: Any,
     return pos, negp
 
 
+def _context_scorer(model: Any, x: np.ndarray, graph: HeteroGraph, et: Any,
+                    name: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``scorer(src, dst)``: ``x_u·c_v`` (directed) or ``(x_u·c_v + x_v·c_u)/2`` (symmetric edge type)."""
+    c = getattr(model, "context_", None)
+    if c is None:
+        raise ValidationError(f"operator='context': methods[{name!r}] ({type(model).__name__}) has no context_ "
+                              "vectors; use operator='cosine' or 'dot'")
+    c = np.asarray(c)
+    if c.shape != x.shape:
+        raise ValidationError(f"operator='context': methods[{name!r}].context_ has shape {c.shape}; "
+                              f"expected {x.shape}, like embedding_")
+    sym = graph.edge_store(et).symmetric
+
+    def score(s: np.ndarray, d: np.ndarray) -> np.ndarray:
+        xs, xd = x[s].astype(np.float64), x[d].astype(np.float64)
+        fwd = np.einsum("ij,ij->i", xs, c[d].astype(np.float64))
+        return 0.5 * (fwd + np.einsum("ij,ij->i", xd, c[s].astype(np.float64))) if sym else fwd
+
+    return score
+
+
 def _label_type(graph: HeteroGraph, label_ntype: str | None) -> str:
     if label_ntype is not None:
         nt = graph.node_type(label_ntype)
@@ -418,7 +440,11 @@ def replay(graph: HeteroGraph, schedule: Sequence[GraphDelta], methods: Mapping[
         eval: ``"node-classification"``, ``"future-links"`` or both. Default node classification.
         train_ratio: labelled fraction used for training, in (0, 1). Default 0.5.
         repeats: classification splits per step (same splits for every method). Default 1.
-        operator: link score ``"cosine"`` or ``"dot"``. Default ``"cosine"``.
+        operator: link score ``"cosine"``, ``"dot"`` (of vertex vectors) or ``"context"``:
+            ``x_u·c_v``, the proximity the skip-gram-on-edges objective itself fits (DNE, LINE-2nd:
+            at the optimum ``x_u·c_v`` is the shifted PMI of the pair), symmetrised as
+            ``(x_u·c_v + x_v·c_u)/2`` on an undirected edge type; needs models with ``context_``.
+            Default ``"cosine"``.
         label_ntype: node type whose labels are predicted; default the only labelled one.
         link_etype: edge type of the future links; default the only one.
         eval_steps: steps (0 = base) measured; default all. Retrain fits only at these steps.
@@ -453,8 +479,8 @@ def replay(graph: HeteroGraph, schedule: Sequence[GraphDelta], methods: Mapping[
     if ratio >= 1.0:
         raise ValidationError(f"train_ratio={train_ratio!r}: expected a number in (0, 1)")
     repeats = check_int("repeats", repeats, 1)
-    if operator not in ("cosine", "dot"):
-        raise ValidationError(f"operator={operator!r}: expected 'cosine' or 'dot'")
+    if operator not in LINK_OPERATORS:
+        raise ValidationError(f"operator={operator!r}: expected one of {', '.join(map(repr, LINK_OPERATORS))}")
     if progress is not None and not callable(progress):
         raise ValidationError(f"progress={progress!r}: expected None or a callable(done_fraction, stage)")
     n_steps = len(deltas)
@@ -515,7 +541,9 @@ def replay(graph: HeteroGraph, schedule: Sequence[GraphDelta], methods: Mapping[
                                                    train_ratios=(ratio,), repeats=repeats, random_state=seed + step)
                 row["micro_f1"], row["macro_f1"] = res.micro(ratio), res.macro(ratio)
             if pairs is not None and pairs[0].shape[0]:
-                lp = evaluate_link_prediction(x, pairs[0], pairs[1], operator=operator, mode="score", ks=(10,))
+                scores: Any = x if operator != "context" else _context_scorer(models[name], x, cur, lp_type, name)
+                lp = evaluate_link_prediction(scores, pairs[0], pairs[1], operator="dot" if operator == "context"
+                                              else operator, mode="score", ks=(10,))
                 row["auc"], row["ap"], row["n_links"] = lp.auc, lp.ap, int(pairs[0].shape[0])
             px = prev_x[name]
             if step > 0 and px is not None:
