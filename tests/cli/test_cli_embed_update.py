@@ -80,7 +80,7 @@ def test_out_folder_edgelist_and_walk_embedder(tmp_path):
     before = digest(src)
     (tmp_path / "e.txt").write_text("500 1\n500 2\n7 8\n")
     out = tmp_path / "new"
-    res = CliRunner().invoke(app(), [str(src), str(tmp_path / "e.txt"), "--out", str(out), "--add-unknown"])
+    res = CliRunner().invoke(app(), [str(src), str(tmp_path / "e.txt"), "--out", str(out), "--new-nodes"])
     assert res.exit_code == 0, res.output
     assert digest(src) == before
     assert len(KeyedEmbeddings.load(out)) == 61

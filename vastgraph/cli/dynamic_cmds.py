@@ -87,10 +87,9 @@ def load_dynamic(folder: Path, progress: Any = None) -> Any:
 
 def read_delta(path: Path, fmt: str, etype: Optional[str], deletions: bool, graph: Any, add_unknown: bool) -> Any:
     """A GraphDelta from a delta file or an edge list (optionally declaring unknown endpoints as new nodes)."""
-    import numpy as np
 
     from vastgraph.errors import ValidationError
-    from vastgraph.graph.delta import GraphDelta
+    from vastgraph.graph.delta import GraphDelta, declare_new_endpoints
 
     if fmt not in ("auto", "delta", "edgelist"):
         raise ValidationError(f"--format {fmt!r}: expected auto, delta or edgelist")
@@ -99,18 +98,11 @@ def read_delta(path: Path, fmt: str, etype: Optional[str], deletions: bool, grap
     kind = fmt if fmt != "auto" else ("edgelist" if path.suffix.lower() in EDGELIST_SUFFIXES else "delta")
     if kind == "delta":
         if add_unknown or deletions:
-            raise ValidationError("--add-unknown and --deletions apply to --format edgelist only")
+            raise ValidationError("--new-nodes and --deletions apply to --format edgelist only")
         return GraphDelta.load(path)
     delta = GraphDelta.from_edgelist(path, etype=etype, deletions=deletions)
     if add_unknown and not deletions:
-        et = graph.edge_type(etype)
-        if et.src != et.dst:
-            raise ValidationError(f"--add-unknown: edge type {et} joins two node types; declare new nodes in a delta file")
-        ends = [np.concatenate([np.asarray(b["src"]), np.asarray(b["dst"])]) for b in delta.insertions]
-        ids = np.unique(np.concatenate(ends)) if ends else np.zeros(0, np.int64)
-        known = graph.node_store(et.src).ids.lookup(ids, ntype=et.src, missing="-1") >= 0
-        if (~known).any():
-            delta.add_nodes(et.src, ids[~known])
+        declare_new_endpoints(graph, delta)
     return delta
 
 
@@ -151,7 +143,7 @@ def embed_update(
     format: str = typer.Option("auto", "--format", help="auto (by suffix), delta or edgelist."),
     etype: Optional[str] = typer.Option(None, help="Edge type of an edge list (default: the only one)."),
     deletions: bool = typer.Option(False, "--deletions", help="The edge list holds deletions (src dst)."),
-    add_unknown: bool = typer.Option(False, "--add-unknown", help="Edge list endpoints not in the graph become new nodes."),
+    add_unknown: bool = typer.Option(False, "--new-nodes", help="Edge list endpoints not in the graph become new nodes."),
     store: Optional[Path] = typer.Option(None, "--store", help="DynamicStore folder to apply the delta to as well."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Parameter override key=value (repeatable), e.g. --set m=0.2 --set lam=0.01."),
     seed: Optional[int] = typer.Option(None, help="random_state of this update (default: the model's)."),
