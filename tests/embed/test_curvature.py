@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from vastgraph.datasets.hierarchies import balanced_tree
 from vastgraph.embed.curvature import MixedCurvature
 from vastgraph.embed.manifold_keyed import ManifoldKeyedEmbeddings
 from vastgraph.errors import NotFittedError, SchemaError, ValidationError
@@ -112,10 +113,56 @@ def test_bad_parameters_and_not_fitted():
         MixedCurvature(dimensions=4, manifold="torus").fit(g)
     for bad in [dict(samples="pairs"), dict(dtype="float16"), dict(negative=-1), dict(lr=0.0),
                 dict(curvature_lr=float("inf")), dict(relation_aware="yes"), dict(num_threads=0),
-                dict(boundary_eps=0.9), dict(max_curvature=0.0)]:
-        with pytest.raises(ValidationError):
+                dict(boundary_eps=0.9), dict(max_curvature=0.0), dict(loss="hinge"), dict(optimizer="lbfgs"),
+                dict(burn_in=-1), dict(negative_power=1.5), dict(min_curvature=0.0), dict(projector_lr=0.0),
+                dict(max_curvature=1e-3, min_curvature=1e-2)]:
+        name = next(iter(bad))
+        with pytest.raises(ValidationError, match=f"{name}="):
             MixedCurvature(dimensions=4, manifold="poincare", **bad).fit(g)
+    with pytest.raises(ValidationError, match="burn_in=3: expected fewer than epochs=3"):
+        MixedCurvature(dimensions=4, manifold="poincare", epochs=3, burn_in=3).fit(g)
     empty = GraphBuilder(directed=False)
     empty.add_nodes("node", count=3)
     with pytest.raises(ValidationError, match="no edges"):
         MixedCurvature(dimensions=2, manifold="poincare").fit(empty.build())
+
+
+TREE = dict(batch_size=32, negative=20, negative_power=0.0, lr=0.1, curvature_lr=0.05, dtype="float64",
+            num_threads=1, random_state=0)
+
+
+def _map(model, g):
+    from vastgraph.train.distortion import reconstruction_map
+
+    return reconstruction_map(lambda u, v: np.sqrt(np.maximum(-model.score(u, v), 0.0)), g)
+
+
+def test_poincare_beats_euclidean_on_tree_at_d2():
+    """Nickel & Kiela's setup (softmax loss, uniform negatives, burn-in): hyperbolic wins clearly in 2-D."""
+    g = balanced_tree(3, 4)
+    maps = {man: _map(MixedCurvature(dimensions=2, manifold=man, epochs=100, burn_in=5, **TREE).fit(g), g)
+            for man in ("poincare", "euclidean")}
+    assert maps["poincare"] > maps["euclidean"] + 0.08, maps
+
+
+def test_mixed_does_not_collapse_and_keeps_up_with_euclidean():
+    """Regression: mixed products with 1-dim blocks gave NaN, and the projector locked onto one block."""
+    g = balanced_tree(3, 3)
+    eu = MixedCurvature(dimensions=6, manifold="euclidean", epochs=60, burn_in=5, **TREE).fit(g)
+    mixed = MixedCurvature(dimensions=6, manifold="mixed", epochs=60, burn_in=5, **TREE).fit(g)
+    assert _map(mixed, g) >= _map(eu, g) - 0.05
+    assert mixed.curvatures_[1] >= mixed.min_curvature * (1 - 1e-6) and np.isfinite(mixed.curvature_history_).all()
+    tiny = MixedCurvature(dimensions=3, manifold="h1,s1,e1", epochs=5, batch_size=16, lr=0.1, curvature_lr=0.2,
+                          num_threads=1, random_state=0).fit(g)
+    assert np.isfinite(tiny.embedding_).all() and np.isfinite(tiny.losses_).all()
+    assert np.isfinite(tiny.curvature_history_).all()
+    floor = tiny.min_curvature * (1 - 1e-6)  # float32 curvature
+    assert tiny.curvatures_[0] <= -floor and tiny.curvatures_[1] >= floor
+
+
+def test_fermi_dirac_loss_and_sgd_optimizer():
+    g = _tree(depth=2)
+    m = MixedCurvature(dimensions=4, manifold="h2,e2", loss="fermi_dirac", optimizer="sgd", burn_in=1,
+                       random_state=0, **FAST).fit(g)
+    assert np.isfinite(m.losses_).all() and m.losses_[-1] < m.losses_[0]
+    assert m.pairs_per_second_ > 0

@@ -8,7 +8,7 @@ import torch
 
 from vastgraph.errors import ValidationError
 from vastgraph.geometry.manifolds import ProductSpace
-from vastgraph.geometry.optim import RowRiemannianAdam, riemannian_optimizer, split_parameters
+from vastgraph.geometry.optim import RowRiemannianAdam, RowRiemannianSGD, riemannian_optimizer, split_parameters
 
 
 class _Model(torch.nn.Module):
@@ -42,10 +42,11 @@ def test_riemannian_adam_pulls_points_together_and_keeps_them_in_ball():
     assert bool((h.norm(dim=1) < 1.0 / (-model.space.curvatures()[0]) ** 0.5).all())
 
 
-def test_row_adam_matches_dense_riemannian_adam():
-    space = ProductSpace.parse("poincare", 2, dtype=torch.float64)
+@pytest.mark.parametrize("spec", ["h2", "h2,s2,e1", "h1,s1,e1"])
+def test_row_adam_matches_dense_riemannian_adam(spec):
+    space = ProductSpace.parse(spec, dtype=torch.float64)
     start = space.random_points(4, scale=0.3, generator=torch.Generator().manual_seed(0)).detach()
-    target = torch.tensor([0.3, -0.2], dtype=torch.float64)
+    target = space.random_points(1, scale=0.3, generator=torch.Generator().manual_seed(1))[0].detach()
     dense = geoopt.ManifoldParameter(start.clone(), manifold=space)
     ref = geoopt.optim.RiemannianAdam([dense], lr=0.05)
     table = start.clone()
@@ -74,3 +75,27 @@ def test_optimizer_bad_input():
         riemannian_optimizer([torch.zeros(2)])
     with pytest.raises(ValidationError, match="table"):
         RowRiemannianAdam(torch.zeros(3), ProductSpace.parse("poincare", 2))
+    with pytest.raises(ValidationError, match="table"):
+        RowRiemannianSGD(torch.zeros(3), ProductSpace.parse("poincare", 2))
+    with pytest.raises(ValidationError, match="lr="):
+        RowRiemannianSGD(torch.zeros(3, 2), ProductSpace.parse("poincare", 2), lr=-1.0)
+
+
+def test_row_sgd_is_nickel_kiela_update_and_matches_geoopt_rsgd():
+    space = ProductSpace.parse("h2,e2", dtype=torch.float64)
+    start = space.random_points(3, scale=0.4, generator=torch.Generator().manual_seed(0)).detach()
+    grad = torch.randn(3, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    table = start.clone()
+    RowRiemannianSGD(table, space, lr=0.1).step(torch.tensor([0, 2]), grad[[0, 2]])
+    h = start[:, :2]
+    expect_h = h - 0.1 * ((1 - (h ** 2).sum(1, keepdim=True)) ** 2 / 4) * grad[:, :2]  # Nickel & Kiela
+    expect_e = start[:, 2:] - 0.1 * grad[:, 2:] / 4  # flat block of the stereographic model: λ = 2
+    assert torch.allclose(table[[0, 2], :2], expect_h[[0, 2]]) and torch.allclose(table[[0, 2], 2:], expect_e[[0, 2]])
+    assert torch.equal(table[1], start[1])
+    dense = geoopt.ManifoldParameter(start.clone(), manifold=space)
+    ref = geoopt.optim.RiemannianSGD([dense], lr=0.1)
+    dense.grad = grad.clone()
+    ref.step()
+    table = start.clone()
+    RowRiemannianSGD(table, space, lr=0.1).step(torch.arange(3), grad)
+    assert torch.allclose(table, dense.detach(), atol=1e-10)

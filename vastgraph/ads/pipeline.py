@@ -151,7 +151,7 @@ def _train_method(name: str, graph: Any, cfg: AdsPipelineConfig, stage: StageFn)
         from vastgraph.embed.curvature import MixedCurvature
 
         model = MixedCurvature(dimensions=d - d % 3 if d >= 6 else d, manifold="mixed",
-                               epochs=_scale(10, b), random_state=seed)
+                               epochs=_scale(10, b), num_threads=1, random_state=seed)
         model, secs = _fit(model, graph, name, stage)
         click = graph.edge_type(CLICK)
         retr = ScoreRetriever.from_graph(lambda u, v: model.score(u, v, click), graph)

@@ -16,29 +16,41 @@ with block weights ``a`` from the attentive space projector
 MLP of the relation embedding and the log-degrees of ``u`` and ``v``; uniform ``1/B`` when
 ``relation_aware=False``).
 
-Loss. Fermi–Dirac decoder as in CurvLearn / HGCN: ``p(u, v, r) = σ((ρ + s(u, v, r))/τ)``
-(``ρ = fd_radius``, ``τ = fd_temperature``), trained by binary cross-entropy with ``negative``
-corrupted destinations per positive:
+Loss (``loss=``). ``"softmax"`` (default; Nickel & Kiela's reconstruction loss): with the
+weighted product distance ``d_a(u, v) = sqrt(Σ_b a_b d_b²) = sqrt(−s(u, v, r))`` (monotone in the
+score, so ranking by either is the same),
 
-    L = softplus(−(ρ + s(u, v, r))/τ) + Σ_n softplus((ρ + s(u, n, r))/τ),
+    L = −log( exp(−d_a(u, v)) / (exp(−d_a(u, v)) + Σ_n exp(−d_a(u, n))) ).
 
-negatives ``n`` drawn from the destination's node type with probability ∝ degree^0.75.
+``"fermi_dirac"`` (CurvLearn / HGCN decoder): ``p = σ((ρ + s)/τ)`` with binary cross-entropy,
+``L = softplus(−(ρ + s(u, v, r))/τ) + Σ_n softplus((ρ + s(u, n, r))/τ)``. Either way, ``negative``
+corrupted destinations per positive, drawn from the destination's node type with probability
+∝ degree^``negative_power`` (0.75 by default; 0 is Nickel & Kiela's uniform noise).
 Positives are the stored edge entries of every edge type (``samples="edges"``; drawn ∝ weight
 when the graph is weighted), or skip-gram pairs within ``window`` on uniform random walks
 (``samples="walks"``; edge types between two different node types fall back to edges).
-Self-pairs are dropped.
+Self-pairs are dropped. Initial points are uniform in ``[−init_scale, init_scale]^d``; the first
+``burn_in`` epochs run at a tenth of the learning rates (Nickel & Kiela's burn-in).
 
-Optimisation. Points: row-wise Riemannian Adam (:class:`~vastgraph.geometry.optim.RowRiemannianAdam`,
-geoopt's sparse update on the rows of the batch only);
-curvatures and projector: Riemannian Adam's Euclidean rule (Adam) at ``curvature_lr`` / ``lr``.
+Speed. A step scores ``batch_size`` positives and all their negatives in one tensor expression
+over all blocks (:class:`~vastgraph.geometry.block_ops.BlockGeometry`: per-block ``‖x‖²``,
+``⟨x, y⟩`` by segment sums and the closed-form κ-stereographic distance, equal to geoopt's), on
+the distinct rows of the batch only; the row-wise optimiser updates those rows in place.
+On a shared CPU, ``num_threads=1`` is often several times faster than torch's default.
 
-Numerics. Points are projected into the ball in every forward pass and on the whole table
+Optimisation. Points: row-wise Riemannian Adam (:class:`~vastgraph.geometry.optim.RowRiemannianAdam`)
+or row-wise Riemannian SGD (:class:`~vastgraph.geometry.optim.RowRiemannianSGD`); curvatures and
+projector: Adam at ``curvature_lr`` / ``projector_lr`` (default ``lr/10``, so the block weights
+do not lock onto one block before the points have moved — a locked projector collapses a
+product space to one of its blocks).
+
+Numerics. Points are projected into the ball whenever a batch gathers them and on the whole table
 after each epoch (margin ``boundary_eps`` of the radius, default geoopt's 4e-3 in float32 /
-1e-5 in float64) — escaping points are *recovered by projection*. Learned curvatures are
-clamped after every step into their kind's range (``h`` in ``[−max_curvature, −1e-4]``, ``s`` in
-``[1e-4, max_curvature]``, ``k`` in ``[−max_curvature, max_curvature]``) — *recovered by
-clamping*; a NaN/inf curvature, loss or point raises :class:`ValidationError` naming the block,
-epoch and step. ``dtype="float64"`` trains in double precision (safer near the boundary).
+1e-5 in float64; float64 lets hyperbolic points go further out, which helps trees) — escaping
+points are *recovered by projection*. Learned curvatures are clamped after every step into their
+kind's range (``h`` in ``[−max_curvature, −min_curvature]``, ``s`` in ``[min_curvature,
+max_curvature]``, ``k`` in ``[−max_curvature, max_curvature]``) — *recovered by clamping*; a
+NaN/inf curvature, loss or point raises :class:`ValidationError` naming the block, epoch and step.
 
 Cost: ``O(epochs · pairs · (negative + 1) · d)`` plus the projector MLP per scored pair.
 
@@ -67,11 +79,13 @@ from vastgraph.embed.sgns import ProgressFn, check_float, check_int, check_progr
 from vastgraph.embed.space_projector import AttentiveSpaceProjector, degree_features
 from vastgraph.errors import EmptyInputError, SchemaError, ValidationError
 from vastgraph.geometry.manifolds import ProductSpace, parse_manifold_spec
-from vastgraph.geometry.optim import RowRiemannianAdam, riemannian_optimizer
+from vastgraph.geometry.block_ops import BlockGeometry
+from vastgraph.geometry.optim import RowRiemannianAdam, RowRiemannianSGD, riemannian_optimizer
 
 SAMPLES = ("edges", "walks")
+LOSSES = ("softmax", "fermi_dirac")
+OPTIMIZERS = ("adam", "sgd")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-MIN_CURVATURE = 1e-4
 
 
 def _training_pairs(graph: Any, samples: str, window: int, walks_per_node: int, walk_length: int,
@@ -113,14 +127,14 @@ def _training_pairs(graph: Any, samples: str, window: int, walks_per_node: int, 
 
 
 class _NegativeSampler:
-    """Per node type ``degree^0.75`` noise over global ids, drawn by inverse CDF (vectorised)."""
+    """Per node type ``degree^power`` noise over global ids, drawn by inverse CDF (vectorised)."""
 
-    def __init__(self, graph: Any, degree: np.ndarray) -> None:
+    def __init__(self, graph: Any, degree: np.ndarray, power: float = 0.75) -> None:
         offs = graph.node_offsets()
         self.tables = []
         for t in graph.node_types:
             a, n = offs[t], graph.num_nodes(t)
-            p = np.power(degree[a:a + n], 0.75)
+            p = np.power(degree[a:a + n], power) if power else np.ones(n)
             p = np.ones(n) if p.sum() <= 0 else p
             self.tables.append((a, np.cumsum(p) / p.sum()))
         self.type_of = {t: i for i, t in enumerate(graph.node_types)}
@@ -143,25 +157,39 @@ class MixedCurvature(Embedder):
         manifold: ``"mixed"`` (H×S×E thirds, learned curvatures), ``"euclidean"``, ``"poincare"``,
             ``"sphere"``, ``"learned"`` or an explicit ``"h16,s16,e16"`` spec (see
             :func:`parse_manifold_spec`). Default "mixed".
-        negative: negatives per positive pair. Default 5.
-        epochs: passes over the positive pairs. Default 10.
-        batch_size: positive pairs per step. Default 1024.
-        lr: learning rate of points and projector (Riemannian Adam). Default 0.01.
+        negative: negatives per positive pair. Default 10.
+        negative_power: negatives are drawn from the destination's node type with probability
+            ∝ degree^negative_power (0: uniform, as Nickel & Kiela). Default 0.75.
+        epochs: passes over the positive pairs (burn-in included). Default 10.
+        batch_size: positive pairs per step (all their negatives are scored in the same tensor
+            ops). Default 8192.
+        lr: learning rate of points and projector. Default 0.05.
         curvature_lr: learning rate of the curvatures. Default 0.005.
+        projector_lr: learning rate of the space projector (Adam); default ``lr / 10``, so block
+            weights adapt slower than the points and do not lock onto one block early.
+        loss: ``"softmax"`` (Nickel & Kiela: cross-entropy of the positive against its negatives
+            on ``−d_a(u, v)``) or ``"fermi_dirac"`` (binary cross-entropy of
+            ``σ((ρ − Σ_b a_b d_b²)/τ)``). Default "softmax".
+        optimizer: ``"adam"`` (row-wise Riemannian Adam) or ``"sgd"`` (row-wise Riemannian SGD,
+            as Nickel & Kiela). Default "adam".
+        burn_in: first epochs run at ``lr / 10`` (Nickel & Kiela's burn-in); counted in ``epochs``.
+            Default 0.
         samples: ``"edges"`` or ``"walks"``. Default "edges".
         window: skip-gram window for ``samples="walks"``. Default 3.
         walks_per_node: walks per node for ``samples="walks"``. Default 5.
         walk_length: walk length for ``samples="walks"``. Default 20.
         relation_aware: attentive block weights (True) or uniform ``1/B`` (False). Default True.
         hidden: hidden width of the projector MLP. Default 32.
-        init_scale: std of the initial tangent vectors at the origin. Default 1e-3.
+        init_scale: initial points are uniform in ``[−init_scale, init_scale]^d``, projected. Default 1e-3.
         boundary_eps: projection margin relative to the ball radius; default geoopt's per dtype.
+        min_curvature: smallest ``|κ|`` a learned h/s curvature may take (clamped; keeps the
+            block's sign). Default 1e-2.
         max_curvature: largest ``|κ|`` a learned curvature may take (clamped). Default 100.
         fd_radius: Fermi–Dirac radius ``ρ``. Default 2.0.
         fd_temperature: Fermi–Dirac temperature ``τ``. Default 1.0.
         dtype: ``"float32"`` or ``"float64"``. Default "float32".
         num_threads: torch intra-op threads during ``fit`` (restored afterwards); None keeps
-            torch's setting. Small batches on a busy machine run far faster with 1. Default None.
+            torch's setting. Default None.
         random_state: None, an int or a ``numpy.random.Generator``. Default None.
         progress: optional ``progress(done_fraction, mean_loss)`` after each epoch. Default None.
 
@@ -177,20 +205,27 @@ class MixedCurvature(Embedder):
         pairs_per_second_: positive pairs trained per second (each with ``negative`` negatives).
     """
 
-    def __init__(self, dimensions: int = 48, manifold: Any = "mixed", negative: int = 5, epochs: int = 10,
-                 batch_size: int = 1024, lr: float = 0.01, curvature_lr: float = 0.005, samples: str = "edges",
-                 window: int = 3, walks_per_node: int = 5, walk_length: int = 20, relation_aware: bool = True,
-                 hidden: int = 32, init_scale: float = 1e-3, boundary_eps: float | None = None,
+    def __init__(self, dimensions: int = 48, manifold: Any = "mixed", negative: int = 10, negative_power: float = 0.75, epochs: int = 10,
+                 batch_size: int = 8192, lr: float = 0.05, curvature_lr: float = 0.005,
+                 projector_lr: float | None = None, loss: str = "softmax",
+                 optimizer: str = "adam", burn_in: int = 0, samples: str = "edges", window: int = 3,
+                 walks_per_node: int = 5, walk_length: int = 20, relation_aware: bool = True, hidden: int = 32,
+                 init_scale: float = 1e-3, boundary_eps: float | None = None, min_curvature: float = 1e-2,
                  max_curvature: float = 100.0, fd_radius: float = 2.0, fd_temperature: float = 1.0,
                  dtype: str = "float32", num_threads: int | None = None, random_state: Any = None,
                  progress: ProgressFn | None = None) -> None:
         self.dimensions = dimensions
         self.manifold = manifold
         self.negative = negative
+        self.negative_power = negative_power
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
         self.curvature_lr = curvature_lr
+        self.projector_lr = projector_lr
+        self.loss = loss
+        self.optimizer = optimizer
+        self.burn_in = burn_in
         self.samples = samples
         self.window = window
         self.walks_per_node = walks_per_node
@@ -199,6 +234,7 @@ class MixedCurvature(Embedder):
         self.hidden = hidden
         self.init_scale = init_scale
         self.boundary_eps = boundary_eps
+        self.min_curvature = min_curvature
         self.max_curvature = max_curvature
         self.fd_radius = fd_radius
         self.fd_temperature = fd_temperature
@@ -210,22 +246,30 @@ class MixedCurvature(Embedder):
     # ------------------------------------------------------------------ fit
     def _check(self) -> dict[str, Any]:
         d = check_int("dimensions", self.dimensions, 1)
-        if self.samples not in SAMPLES:
-            raise ValidationError(f"samples={self.samples!r}: expected one of {', '.join(SAMPLES)}")
-        if self.dtype not in DTYPES:
-            raise ValidationError(f"dtype={self.dtype!r}: expected one of {', '.join(DTYPES)}")
+        for name, value, valid in (("samples", self.samples, SAMPLES), ("dtype", self.dtype, tuple(DTYPES)),
+                                   ("loss", self.loss, LOSSES), ("optimizer", self.optimizer, OPTIMIZERS)):
+            if value not in valid:
+                raise ValidationError(f"{name}={value!r}: expected one of {', '.join(valid)}")
         if not isinstance(self.relation_aware, (bool, np.bool_)):
             raise ValidationError(f"relation_aware={self.relation_aware!r}: expected True or False")
         if self.boundary_eps is not None:
             check_float("boundary_eps", self.boundary_eps, high=0.5)
+        epochs = check_int("epochs", self.epochs, 1)
+        burn_in = check_int("burn_in", self.burn_in, 0)
+        if burn_in >= epochs:
+            raise ValidationError(f"burn_in={burn_in}: expected fewer than epochs={epochs}")
+        min_c = check_float("min_curvature", self.min_curvature, high=1.0)
         return dict(
             blocks=parse_manifold_spec(self.manifold, d), negative=check_int("negative", self.negative, 0),
-            epochs=check_int("epochs", self.epochs, 1), batch_size=check_int("batch_size", self.batch_size, 1),
-            lr=check_float("lr", self.lr), curvature_lr=check_float("curvature_lr", self.curvature_lr),
+            negative_power=check_float("negative_power", self.negative_power, low=0.0, low_open=False, high=1.0),
+            epochs=epochs, burn_in=burn_in, batch_size=check_int("batch_size", self.batch_size, 1),
+            lr=check_float("lr", self.lr),
+            projector_lr=check_float("projector_lr", self.lr * 0.1 if self.projector_lr is None else self.projector_lr),
+            curvature_lr=check_float("curvature_lr", self.curvature_lr),
             window=check_int("window", self.window, 1), walks_per_node=check_int("walks_per_node", self.walks_per_node, 1),
             walk_length=check_int("walk_length", self.walk_length, 1), hidden=check_int("hidden", self.hidden, 1),
-            init_scale=check_float("init_scale", self.init_scale),
-            max_curvature=check_float("max_curvature", self.max_curvature, low=MIN_CURVATURE),
+            init_scale=check_float("init_scale", self.init_scale), min_curvature=min_c,
+            max_curvature=check_float("max_curvature", self.max_curvature, low=min_c),
             radius=check_float("fd_radius", self.fd_radius, low=0.0, low_open=False),
             temperature=check_float("fd_temperature", self.fd_temperature),
             progress=check_progress(self.progress))
@@ -261,34 +305,46 @@ class MixedCurvature(Embedder):
         dst_type_of_rel = np.array([node_type_idx[et.dst] for et in relations], np.int64)
         feats_np = degree_features(graph)
         degree = np.bincount(u_all, minlength=n) + np.bincount(v_all, minlength=n)
-        sampler = _NegativeSampler(graph, degree.astype(np.float64))
+        sampler = _NegativeSampler(graph, degree.astype(np.float64), cfg["negative_power"])
 
         space = ProductSpace(cfg["blocks"], learnable=True, dtype=dtype, eps=self.boundary_eps)
+        geo = BlockGeometry(space)
         projector = AttentiveSpaceProjector(len(relations), space.n_blocks, n_features=feats_np.shape[1],
                                             hidden=cfg["hidden"], relation_aware=bool(self.relation_aware),
                                             generator=gen, dtype=dtype)
-        points = space.random_points(n, scale=cfg["init_scale"], generator=gen).detach()
+        init = (torch.rand(n, space.dim, generator=gen, dtype=dtype) * 2 - 1) * cfg["init_scale"]
+        points = geo.proj(init).detach()
         feats = torch.from_numpy(feats_np).to(dtype)
-        point_opt = RowRiemannianAdam(points, space, lr=cfg["lr"])
+        opt_cls = RowRiemannianAdam if self.optimizer == "adam" else RowRiemannianSGD
+        point_opt = opt_cls(points, space, lr=cfg["lr"])
         holder = torch.nn.ModuleList([space, projector])
         other_opt = (riemannian_optimizer(holder, kind="adam", lr=cfg["lr"], curvature_lr=cfg["curvature_lr"])
                      if any(p.requires_grad for p in holder.parameters()) else None)
+        if other_opt is not None and projector.active:  # the projector's group is the last (Euclidean) one
+            other_opt.param_groups[-1]["lr"] = cfg["projector_lr"]
+        base_lrs = [] if other_opt is None else [g["lr"] for g in other_opt.param_groups]
 
         n_pairs, k, bs = u_all.size, cfg["negative"], cfg["batch_size"]
-        radius, temp = cfg["radius"], cfg["temperature"]
+        loss_args = (self.loss, cfg["radius"], cfg["temperature"])
         probs = None if w_all is None else w_all / w_all.sum()
+        u_t, v_t, r_t = torch.from_numpy(u_all), torch.from_numpy(v_all), torch.from_numpy(rel_all)
         losses, history = [], [space.curvatures()]
         trained, t0 = 0, time.perf_counter()
         for epoch in range(cfg["epochs"]):
+            scale = 0.1 if epoch < cfg["burn_in"] else 1.0
+            point_opt.lr = cfg["lr"] * scale
+            if other_opt is not None:
+                for g, base in zip(other_opt.param_groups, base_lrs):
+                    g["lr"] = base * scale
             order = rng.permutation(n_pairs) if probs is None else rng.choice(n_pairs, n_pairs, p=probs)
             total, steps = 0.0, 0
             for step, a in enumerate(range(0, n_pairs, bs)):
                 sel = order[a:a + bs]
-                u, v, r = u_all[sel], v_all[sel], rel_all[sel]
-                neg = sampler.draw(rng, dst_type_of_rel[r], k) if k else np.zeros((sel.size, 0), np.int64)
-                rows, leaf, loss = self._loss(space, projector, points, feats, torch.from_numpy(u),
-                                              torch.from_numpy(v), torch.from_numpy(neg), torch.from_numpy(r),
-                                              radius, temp)
+                r_np = rel_all[sel]
+                neg = sampler.draw(rng, dst_type_of_rel[r_np], k) if k else np.zeros((sel.size, 0), np.int64)
+                sel_t = torch.from_numpy(sel)
+                rows, leaf, loss = self._loss(geo, projector, points, feats, u_t[sel_t], v_t[sel_t],
+                                              torch.from_numpy(neg), r_t[sel_t], *loss_args)
                 if not torch.isfinite(loss):
                     raise ValidationError(f"MixedCurvature: loss became {float(loss.detach())} at epoch {epoch}, step {step}; "
                                           f"lower lr={self.lr} / curvature_lr={self.curvature_lr} or use "
@@ -299,13 +355,13 @@ class MixedCurvature(Embedder):
                 point_opt.step(rows, leaf.grad)
                 if other_opt is not None:
                     other_opt.step()
-                space.check_curvatures(f"epoch {epoch}, step {step}")
-                space.clamp_curvatures_(MIN_CURVATURE, cfg["max_curvature"])
+                    space.check_curvatures(f"epoch {epoch}, step {step}")
+                    space.clamp_curvatures_(cfg["min_curvature"], cfg["max_curvature"])
                 total += float(loss.detach())
                 steps += 1
                 trained += sel.size
             with torch.no_grad():
-                points.copy_(space.proj(points))
+                points.copy_(geo.proj(points))
             if not torch.isfinite(points).all():
                 bad = int(torch.nonzero(~torch.isfinite(points).all(1))[0, 0])
                 raise ValidationError(f"MixedCurvature: point of node {bad} became NaN/inf in epoch {epoch}; lower "
@@ -330,30 +386,39 @@ class MixedCurvature(Embedder):
         self.pairs_per_second_ = trained / elapsed if elapsed > 0 else math.inf
         self._points = points.detach()
         self._features = feats
+        self._geometry = geo
         return self
 
     @staticmethod
-    def _loss(space: ProductSpace, projector: AttentiveSpaceProjector, points: torch.Tensor, feats: torch.Tensor,
-              u: torch.Tensor, v: torch.Tensor, neg: torch.Tensor, r: torch.Tensor, radius: float,
+    def _loss(geo: BlockGeometry, projector: AttentiveSpaceProjector, points: torch.Tensor, feats: torch.Tensor,
+              u: torch.Tensor, v: torch.Tensor, neg: torch.Tensor, r: torch.Tensor, loss: str, radius: float,
               temp: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Fermi–Dirac binary cross-entropy of a batch (see the module docstring).
+        """Loss of a batch (see the module docstring); all blocks, pairs and negatives in one expression.
 
         Returns ``(distinct rows, their gathered leaf tensor (gradient after backward), loss)``."""
+        b, kk = u.shape[0], neg.shape[1]
         uniq, inv = torch.unique(torch.cat([u, v, neg.reshape(-1)]), return_inverse=True)
-        leaf = points[uniq].requires_grad_()
-        x = space.proj(leaf)
-        b = u.shape[0]
-        xu, xv = x[inv[:b]], x[inv[b:2 * b]]
-        fu, fv = feats[u], feats[v]
-        pos = (projector(r, fu, fv) * space.block_dist2(xu, xv)).sum(-1)
-        loss = F.softplus((pos - radius) / temp)
-        if neg.shape[1]:
-            kk = neg.shape[1]
-            xn = x[inv[2 * b:]].reshape(b, kk, -1)
-            a_n = projector(r[:, None].expand(-1, kk), fu[:, None, :].expand(-1, kk, -1), feats[neg])
-            d_n = (a_n * space.block_dist2(xu[:, None, :], xn)).sum(-1)
-            loss = loss + F.softplus((radius - d_n) / temp).sum(-1)
-        return uniq, leaf, loss.mean()
+        kappa = geo.kappa(points.dtype)
+        with torch.no_grad():  # rows that moved under an older curvature go back into the ball
+            leaf = geo.proj(points[uniq], kappa.detach())
+        leaf.requires_grad_()
+        x = leaf.index_select(0, inv)
+        n2 = geo.sums(leaf * leaf).index_select(0, inv)  # per-block squared norms of every gathered row
+        xu, xo = x[:b], x[b:].reshape(kk + 1, b, -1).transpose(0, 1)  # (b, d), (b, 1 + kk, d): v then negatives
+        n2u, n2o = n2[:b, None, :], n2[b:].reshape(kk + 1, b, -1).transpose(0, 1)
+        d2 = geo.dist2_from_sums(n2u, n2o, geo.inner_pairs(xu, xo), kappa)  # (b, 1 + kk, B)
+        if projector.active:
+            other = torch.cat([v[:, None], neg], 1)
+            w = projector(r[:, None].expand(-1, kk + 1), feats[u][:, None, :].expand(-1, kk + 1, -1), feats[other])
+            dist2 = (w * d2).sum(-1)
+        else:
+            dist2 = d2.mean(-1) if d2.shape[-1] > 1 else d2[..., 0]
+        if loss == "softmax":
+            logits = -(dist2 + 1e-10).sqrt()
+            value = torch.logsumexp(logits, 1) - logits[:, 0]
+        else:
+            value = F.softplus((dist2[:, 0] - radius) / temp) + F.softplus((radius - dist2[:, 1:]) / temp).sum(-1)
+        return uniq, leaf, value.mean()
 
     # ------------------------------------------------------------------ scoring
     def _relation(self, etype: Any) -> int | None:
@@ -400,7 +465,7 @@ class MixedCurvature(Embedder):
         w = self.block_weights(u, v, etype)
         with torch.no_grad():
             tu, tv = self._ids("u", u), self._ids("v", v)
-            d2 = self.manifold_.block_dist2(self._points[tu], self._points[tv]).double().numpy()
+            d2 = self._geometry.dist2(self._points[tu], self._points[tv]).double().numpy()
         return -(w * d2).sum(-1)
 
     def distance(self, u: Any, v: Any) -> np.ndarray:
@@ -410,4 +475,5 @@ class MixedCurvature(Embedder):
         if tu.shape != tv.shape:
             raise ValidationError(f"u and v: {tu.numel()} and {tv.numel()} ids; expected the same number")
         with torch.no_grad():
-            return self.manifold_.dist(self._points[tu], self._points[tv]).double().numpy()
+            d2 = self._geometry.dist2(self._points[tu], self._points[tv])
+            return d2.sum(-1).clamp_min(0.0).sqrt().double().numpy()

@@ -131,11 +131,13 @@ class RowRiemannianAdam:
 
     The same update as geoopt's ``SparseRiemannianAdam`` (Bécigneul & Ganea 2019, row-wise:
     ``g ← egrad2rgrad(x, ∇)``, ``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)⟨g, g⟩_x`` per component,
-    ``x, m ← retr_transp(x, −η m̂/(√v̂ + ε), m)``), built on the manifold's own geoopt operations,
-    but fed the gradient of the gathered rows directly instead of a torch sparse tensor, whose
-    coalescing and densifying dominate small steps. Rows are projected onto the manifold before
-    and after the update (learned curvatures may have shrunk the ball since a row last moved).
-    Bias correction uses the global step count.
+    ``x, m ← retr_transp(x, −η m̂/(√v̂ + ε), m)``), fed the gradient of the gathered rows directly
+    instead of a torch sparse tensor, whose coalescing and densifying dominate small steps. For a
+    :class:`~vastgraph.geometry.manifolds.ProductSpace` the manifold operations run through
+    :class:`~vastgraph.geometry.block_ops.BlockGeometry` (all blocks in one vectorised expression,
+    equal to geoopt's per-block operations); any other geoopt manifold uses its own methods.
+    Rows are projected onto the manifold before and after the update (learned curvatures may have
+    shrunk the ball since a row last moved). Bias correction uses the global step count.
 
     Args:
         table: ``(N, d)`` points (updated in place).
@@ -160,6 +162,7 @@ class RowRiemannianAdam:
         if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
             raise ValidationError(f"betas={betas!r}: expected two numbers in [0, 1)")
         self.table, self.manifold, self.betas, self.eps = table, manifold, betas, float(eps)
+        self.ops = _fast_ops(manifold)
         self.exp_avg = torch.zeros_like(table)
         self.exp_avg_sq = torch.zeros_like(table)
         self.steps = 0
@@ -169,13 +172,72 @@ class RowRiemannianAdam:
         """Update the distinct ``rows`` (``(m,)`` long) with their Euclidean gradient ``(m, d)``."""
         self.steps += 1
         b1, b2 = self.betas
-        x = self.manifold.projx(self.table[rows])  # curvatures may have moved since the last update
-        g = self.manifold.egrad2rgrad(x, grad)
+        ops = self.ops
+        k = ops.kappa(self.table.dtype) if hasattr(ops, "kappa") else None
+        x = ops.proj(self.table[rows], k) if k is not None else ops.projx(self.table[rows])
+        g = ops.egrad2rgrad(x, grad, k) if k is not None else ops.egrad2rgrad(x, grad)
         m = self.exp_avg[rows].mul_(b1).add_(g, alpha=1 - b1)
-        v = self.exp_avg_sq[rows].mul_(b2).add_(self.manifold.component_inner(x, g), alpha=1 - b2)
+        inner = ops.component_inner(x, g, k) if k is not None else ops.component_inner(x, g)
+        v = self.exp_avg_sq[rows].mul_(b2).add_(inner, alpha=1 - b2)
         denom = v.div(1 - b2 ** self.steps).sqrt_().add_(self.eps)
         direction = m.div(1 - b1 ** self.steps) / denom
-        new_x, new_m = self.manifold.retr_transp(x, -self.lr * direction, m)
-        self.table[rows] = self.manifold.projx(new_x)
+        if k is not None:
+            new_x, new_m = ops.retr_transp(x, -self.lr * direction, m, k)
+        else:
+            new_x, new_m = ops.retr_transp(x, -self.lr * direction, m)
+            new_x = ops.projx(new_x)
+        self.table[rows] = new_x
         self.exp_avg[rows] = new_m
         self.exp_avg_sq[rows] = v
+
+
+class RowRiemannianSGD:
+    """Riemannian SGD on the rows a step touches: ``x ← proj(x − η · ∇/λ_x²)`` (Nickel & Kiela 2017).
+
+    Paper: Bonnabel, *Stochastic Gradient Descent on Riemannian Manifolds*, IEEE TAC 2013; the
+    retraction update of Nickel & Kiela, *Poincaré Embeddings*, NeurIPS 2017 (for ``κ = −1``,
+    ``∇/λ_x² = (1 − ‖x‖²)²/4 · ∇``). Product spaces run through
+    :class:`~vastgraph.geometry.block_ops.BlockGeometry`.
+
+    Args:
+        table: ``(N, d)`` points (updated in place).
+        manifold: the geoopt manifold of each row.
+        lr: learning rate. Default 0.01.
+
+    Example:
+        >>> from vastgraph.geometry.manifolds import ProductSpace
+        >>> table = torch.zeros(2, 2)
+        >>> RowRiemannianSGD(table, ProductSpace.parse("poincare", 2), lr=0.5).step(torch.tensor([0]),
+        ...                                                                         torch.tensor([[1.0, 0.0]]))
+        >>> table[0].tolist()  # x − η (1 − ‖x‖²)²/4 ∇ at the origin
+        [-0.125, 0.0]
+    """
+
+    def __init__(self, table: torch.Tensor, manifold: Any, *, lr: float = 0.01) -> None:
+        if table.ndim != 2:
+            raise ValidationError(f"table: shape {tuple(table.shape)}; expected (N, d)")
+        self.lr = _check_lr("lr", lr)
+        self.table, self.manifold = table, manifold
+        self.ops = _fast_ops(manifold)
+        self.steps = 0
+
+    @torch.no_grad()
+    def step(self, rows: torch.Tensor, grad: torch.Tensor) -> None:
+        """Update the distinct ``rows`` (``(m,)`` long) with their Euclidean gradient ``(m, d)``."""
+        self.steps += 1
+        ops = self.ops
+        if hasattr(ops, "kappa"):
+            k = ops.kappa(self.table.dtype)
+            x = ops.proj(self.table[rows], k)
+            self.table[rows] = ops.proj(x - self.lr * ops.egrad2rgrad(x, grad, k), k)
+        else:
+            x = ops.projx(self.table[rows])
+            self.table[rows] = ops.projx(ops.retr(x, -self.lr * ops.egrad2rgrad(x, grad)))
+
+
+def _fast_ops(manifold: Any) -> Any:
+    """:class:`BlockGeometry` for a product space, else the geoopt manifold itself."""
+    from vastgraph.geometry.block_ops import BlockGeometry
+    from vastgraph.geometry.manifolds import ProductSpace
+
+    return BlockGeometry(manifold) if isinstance(manifold, ProductSpace) else manifold
