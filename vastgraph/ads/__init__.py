@@ -18,7 +18,8 @@ _EXPORTS = {
     "ClickModel": "click_model", "text_overlap": "click_model",
     "replay_auction": "auction", "AuctionResult": "auction", "compare": "auction",
     "AdsPipelineConfig": "pipeline", "PipelineResult": "pipeline", "run_pipeline": "pipeline",
-    "write_report": "report",
+    "write_report": "report", "evaluate_multiplex_retrieval": "multiplex", "coneighbour_scorer": "multiplex",
+    "embedding_scorer": "multiplex", "pair_scorer": "multiplex",
 }
 __all__ = sorted(_EXPORTS)
 
