@@ -19,7 +19,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
+
+from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.errors import ValidationError
+
+
+def check_widths(hidden: Any, out_dim: Any, num_layers: Any, dropout: Any) -> tuple[int, int, int, float]:
+    """Validate the constructor arguments every node model shares; returns them normalised."""
+    hidden = check_int("hidden", hidden, 1)
+    out_dim = check_int("out_dim", out_dim, 1)
+    num_layers = check_int("num_layers", num_layers, 1)
+    dropout = check_float("dropout", dropout, low=0.0, low_open=False, high=1.0)
+    if dropout >= 1.0:
+        raise ValidationError(f"dropout={dropout!r}: expected a number in [0, 1)")
+    return hidden, out_dim, num_layers, dropout
 
 
 class NodeModel(torch.nn.Module):
@@ -37,6 +52,18 @@ class NodeModel(torch.nn.Module):
     def reseed(self, seed: int) -> None:
         """Seed the model's internal sampling (models without sampling ignore it)."""
         self._seed = int(seed)
+
+    def init_inputs(self, features: Any, num_nodes: int, hidden: int) -> int:
+        """Input layer: graph features as the buffer ``x`` (not saved in checkpoints), or a learnable
+        ``Embedding(num_nodes, hidden)`` when there are none. Returns the input width."""
+        if features is not None:
+            arr = np.array(features, dtype=np.float32, copy=True)
+            self.register_buffer("x", torch.from_numpy(arr), persistent=False)
+            self.embedding = None
+            return int(arr.shape[1])
+        self.x = None
+        self.embedding = torch.nn.Embedding(num_nodes, hidden)
+        return hidden
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments needed to rebuild the model for a checkpoint (JSON-able)."""

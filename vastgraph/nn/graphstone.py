@@ -42,10 +42,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.embed.sgns import check_int
 from vastgraph.errors import ValidationError
 from vastgraph.graph.store import GraphStore
-from vastgraph.nn.base import NodeModel
+from vastgraph.nn.base import NodeModel, check_widths
 from vastgraph.nn.structural_topics import StructuralTopicModel
 from vastgraph.sampling.negative import sample_negatives
 from vastgraph.sampling.neighbors import derive_seed, sample_neighbors
@@ -131,12 +131,7 @@ class GraphSTONE(NodeModel):
         et = _resolve_etype(graph, ntype, etype)
         if ntype is not None and ntype != et.src:
             raise ValidationError(f"ntype={ntype!r}: edge type {et} joins {et.src!r} nodes; expected ntype={et.src!r}")
-        hidden = check_int("hidden", hidden, 1)
-        out_dim = check_int("out_dim", out_dim, 1)
-        num_layers = check_int("num_layers", num_layers, 1)
-        dropout = check_float("dropout", dropout, low=0.0, low_open=False, high=1.0)
-        if dropout >= 1.0:
-            raise ValidationError(f"dropout={dropout!r}: expected a number in [0, 1)")
+        hidden, out_dim, num_layers, dropout = check_widths(hidden, out_dim, num_layers, dropout)
         if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
             raise ValidationError(f"random_state={random_state!r}: expected None or an int (it is stored in the config)")
         fan = [fanout] * num_layers if isinstance(fanout, (int, np.integer)) and not isinstance(fanout, bool) else fanout

@@ -30,7 +30,7 @@ import torch
 
 from vastgraph.embed.sgns import check_float, check_int
 from vastgraph.errors import ValidationError
-from vastgraph.nn.base import NodeModel
+from vastgraph.nn.base import NodeModel, check_widths
 from vastgraph.nn.pyg_baselines import SampledGNN, derive_seed, glorot_init, resolve_types
 from vastgraph.sampling.fanout import sample_fanout
 from vastgraph.sampling.rng import seed_from
@@ -211,12 +211,7 @@ class HGCN(NodeModel):
                  use_features: bool = True, init_scale: float = 0.1, decoder_r: float = 2.0,
                  decoder_t: float = 1.0) -> None:
         super().__init__()
-        hidden = check_int("hidden", hidden, 1)
-        out_dim = check_int("out_dim", out_dim, 1)
-        num_layers = check_int("num_layers", num_layers, 1)
-        dropout = check_float("dropout", dropout, low=0.0, low_open=False, high=1.0)
-        if dropout >= 1.0:
-            raise ValidationError(f"dropout={dropout!r}: expected a number in [0, 1)")
+        hidden, out_dim, num_layers, dropout = check_widths(hidden, out_dim, num_layers, dropout)
         if isinstance(curvature, bool) or not isinstance(curvature, (int, float, np.integer, np.floating)) \
                 or not np.isfinite(curvature) or abs(float(curvature)) > _MAX_ABS_CURVATURE:
             raise ValidationError(f"curvature={curvature!r}: expected a finite number with |κ| <= "
@@ -241,16 +236,7 @@ class HGCN(NodeModel):
                         "shared_curvature": bool(shared_curvature), "use_att": bool(use_att),
                         "activation": activation, "fanouts": list(fan), "use_features": bool(use_features),
                         "init_scale": init_scale, "decoder_r": decoder_r, "decoder_t": decoder_t}
-        feats = graph.features(nt) if use_features else None
-        if feats is not None:
-            arr = np.array(feats, dtype=np.float32, copy=True)
-            self.register_buffer("x", torch.from_numpy(arr), persistent=False)
-            self.embedding = None
-            in_dim = arr.shape[1]
-        else:
-            self.x = None
-            self.embedding = torch.nn.Embedding(self.num_nodes, hidden)
-            in_dim = hidden
+        in_dim = self.init_inputs(graph.features(nt) if use_features else None, self.num_nodes, hidden)
         if shared_curvature:
             shared = make_manifold(curvature, learn_curvature)
             self.manifolds = torch.nn.ModuleList([shared])

@@ -43,9 +43,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.embed.sgns import check_int
 from vastgraph.errors import SchemaError, ValidationError
-from vastgraph.nn.base import NodeModel
+from vastgraph.nn.base import NodeModel, check_widths
 from vastgraph.sampling.fanout import sample_fanout
 from vastgraph.sampling.rng import seed_from
 
@@ -114,12 +114,7 @@ class SampledGNN(NodeModel):
                  out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0, random_state: Any = None,
                  fanouts: int | Sequence[int] = (15, 10)) -> None:
         super().__init__()
-        hidden = check_int("hidden", hidden, 1)
-        out_dim = check_int("out_dim", out_dim, 1)
-        num_layers = check_int("num_layers", num_layers, 1)
-        dropout = check_float("dropout", dropout, low=0.0, low_open=False, high=1.0)
-        if dropout >= 1.0:
-            raise ValidationError(f"dropout={dropout!r}: expected a number in [0, 1)")
+        hidden, out_dim, num_layers, dropout = check_widths(hidden, out_dim, num_layers, dropout)
         fan = self._check_fanouts(fanouts, num_layers)
         nt, et = resolve_types(graph, ntype, etype)
         seed = int(seed_from(random_state) % np.uint64(2**63))
@@ -132,16 +127,7 @@ class SampledGNN(NodeModel):
         self._config = {"ntype": nt, "etype": f"{et.src}:{et.rel}:{et.dst}", "hidden": hidden,
                         "out_dim": out_dim, "num_layers": num_layers, "dropout": dropout, "random_state": seed,
                         "fanouts": list(fan), **self.extra_config()}
-        feats = graph.features(nt)
-        if feats is not None:
-            arr = np.array(feats, dtype=np.float32, copy=True)
-            self.register_buffer("x", torch.from_numpy(arr), persistent=False)
-            self.embedding = None
-            in_dim = arr.shape[1]
-        else:
-            self.x = None
-            self.embedding = torch.nn.Embedding(self.num_nodes, hidden)
-            in_dim = hidden
+        in_dim = self.init_inputs(graph.features(nt), self.num_nodes, hidden)
         dims = [in_dim] + [hidden] * (num_layers - 1) + [out_dim]
         self.convs = torch.nn.ModuleList(self.make_conv(dims[i], dims[i + 1], i == num_layers - 1)
                                          for i in range(num_layers))
