@@ -100,19 +100,19 @@ def _freshness(rows: list[dict[str, Any]]) -> Any:
 
 
 def _projection(keyed: Any, graph: Any) -> Any:
+    """Ads embedded by a method, 2-D PCA, one colour per hidden top-level category."""
     from sklearn.decomposition import PCA
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    for nt, marker in (("ad", "o"), ("query", "^")):
-        if nt not in graph.node_types or graph.labels(nt) is None:
-            continue
-        vec = np.asarray(keyed.vectors)[keyed.index_of(graph.external_ids(nt), nt)]
-        xy = PCA(n_components=2, random_state=0).fit_transform(vec) if nt == "ad" else None
-        if xy is None:
-            continue
-        sc = ax.scatter(xy[:, 0], xy[:, 1], c=np.asarray(graph.labels(nt)), cmap="tab10", s=6, marker=marker)
-        fig.colorbar(sc, ax=ax, label="hidden top-level category")
+    if "ad" in graph.node_types and graph.labels("ad") is not None:
+        vec = np.asarray(keyed.vectors)[keyed.index_of(graph.external_ids("ad"), "ad")]
+        xy = PCA(n_components=2, random_state=0).fit_transform(vec)
+        labels = np.asarray(graph.labels("ad"))
+        for c in np.unique(labels):
+            pick = labels == c
+            ax.scatter(xy[pick, 0], xy[pick, 1], s=6, color=plt.cm.tab10(int(c) % 10), label=f"category {int(c)}")
+        ax.legend(fontsize=7, markerscale=2, loc="best")
     ax.set_xticks([])
     ax.set_yticks([])
     return fig
