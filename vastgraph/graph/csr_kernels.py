@@ -111,24 +111,29 @@ def transpose_fill(indptr, indices, weights, times, cursor, t_indices, t_weights
             cursor[v] = pos + 1
 
 
+@nb.njit(inline="always", cache=True)
+def lower_bound(indices, a, b, x):  # pragma: no cover - numba
+    """First position in the sorted slice ``indices[a:b]`` holding a value >= x (``b`` if none)."""
+    lo = a
+    hi = b
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if indices[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @nb.njit(nogil=True, parallel=True, cache=True)
 def find_edges(indptr, indices, src, dst):  # pragma: no cover - numba
     """Position of edge (src[i], dst[i]) in the CSR (first match), or -1; rows must be sorted."""
     m = src.shape[0]
     out = np.full(m, -1, dtype=np.int64)
     for i in nb.prange(m):
-        a = indptr[src[i]]
         b = indptr[src[i] + 1]
-        v = dst[i]
-        lo = a
-        hi = b
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if indices[mid] < v:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < b and indices[lo] == v:
+        lo = lower_bound(indices, indptr[src[i]], b, dst[i])
+        if lo < b and indices[lo] == dst[i]:
             out[i] = lo
     return out
 

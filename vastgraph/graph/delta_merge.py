@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from vastgraph.errors import UnknownIdError, ValidationError
-from vastgraph.graph.csr_kernels import compact_rows, unique_counts
+from vastgraph.graph.csr_kernels import compact_rows, lower_bound, unique_counts
 from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph, NodeTypeData
 from vastgraph.graph.id_index import IdIndex
 from vastgraph.graph.schema import EdgeType
@@ -38,17 +38,9 @@ def _mark_deleted(indptr, indices, src, dst, keep):  # pragma: no cover - numba
     m = src.shape[0]
     found = np.zeros(m, dtype=np.bool_)
     for i in nb.prange(m):
-        a = indptr[src[i]]
         b = indptr[src[i] + 1]
         v = dst[i]
-        lo = a
-        hi = b
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if indices[mid] < v:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = lower_bound(indices, indptr[src[i]], b, v)
         while lo < b and indices[lo] == v:
             keep[lo] = False
             found[i] = True

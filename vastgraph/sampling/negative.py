@@ -15,6 +15,7 @@ import numba as nb
 import numpy as np
 
 from vastgraph.errors import SchemaError, ValidationError
+from vastgraph.graph.csr_kernels import lower_bound
 from vastgraph.graph.schema import EdgeType
 from vastgraph.sampling.alias import alias_draw, build_alias
 from vastgraph.sampling.neighbors import as_node_ids, derive_seed
@@ -28,14 +29,7 @@ MODES = ("tail", "head", "both")
 @nb.njit(inline="always", cache=True)
 def _in_row(indptr, indices, u, v):  # pragma: no cover - numba
     """Whether ``v`` is in the sorted row ``u``."""
-    lo = indptr[u]
-    hi = indptr[u + 1]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if indices[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
+    lo = lower_bound(indices, indptr[u], indptr[u + 1], v)
     return lo < indptr[u + 1] and indices[lo] == v
 
 

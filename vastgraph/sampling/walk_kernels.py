@@ -25,6 +25,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from vastgraph.graph.csr_kernels import lower_bound
 from vastgraph.sampling.alias import alias_draw
 from vastgraph.sampling.rng import next_float, next_int, stream
 
@@ -49,20 +50,6 @@ def row_weight_sums(indptr, weight):  # pragma: no cover - numba
         out[u] = s
         mins[u] = m
     return out, mins.min() if n > 0 else np.inf
-
-
-@nb.njit(inline="always", cache=True)
-def lower_bound(indices, a, b, x):  # pragma: no cover - numba
-    """First position in the sorted slice ``indices[a:b]`` holding a value >= x (``b`` if none)."""
-    lo = a
-    hi = b
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if indices[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 @nb.njit(inline="always", cache=True)
