@@ -50,7 +50,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from vastgraph.embed.sgns import logistic_step
+from vastgraph.embed.sgns import pair_step
 from vastgraph.sampling.alias import alias_draw
 from vastgraph.sampling.rng import next_float, next_int, stream
 
@@ -176,17 +176,7 @@ def _edge_step(state, I, T, a, b, free, all_free, reg_slot, I_old, lam, negative
         t_free = all_free or free[t] != 0
         if not a_free and not t_free:
             continue
-        acc = np.float32(0.0)
-        for x in range(d):
-            acc += I[a, x] * T[t, x]
-        sg, ls = logistic_step(float(acc), k == 0, sig, softplus)
-        loss += ls
-        g = np.float32(((1.0 if k == 0 else 0.0) - sg) * alpha)
-        for x in range(d):
-            tx = T[t, x]
-            err[x] += g * tx
-            if t_free:
-                T[t, x] = tx + g * I[a, x]
+        loss += pair_step(I, T, a, t, k == 0, alpha, err, t_free, sig, softplus)
     if a_free:
         slot = -1 if all_free else reg_slot[a]
         if slot >= 0:
@@ -259,17 +249,7 @@ def _walk_pair(state, W, C, u, centre, free, negative, tree, tree_total, n_noise
         t_free = free[t] != 0
         if not u_free and not t_free:
             continue
-        acc = np.float32(0.0)
-        for x in range(d):
-            acc += W[u, x] * C[t, x]
-        sg, ls = logistic_step(float(acc), k == 0, sig, softplus)
-        loss += ls
-        g = np.float32(((1.0 if k == 0 else 0.0) - sg) * alpha)
-        for x in range(d):
-            tx = C[t, x]
-            err[x] += g * tx
-            if t_free:
-                C[t, x] = tx + g * W[u, x]
+        loss += pair_step(W, C, u, t, k == 0, alpha, err, t_free, sig, softplus)
     if u_free:
         for x in range(d):
             W[u, x] += err[x]

@@ -31,7 +31,7 @@ import numpy as np
 from vastgraph.embed.base import Embedder
 from vastgraph.embed.deepwalk import json_params, split_seeds
 from vastgraph.embed.sgns import (_SIG_TABLE, _SOFTPLUS_TABLE, ProgressFn, check_float,
-                                  check_int, check_progress, logistic_step, unigram_tables)
+                                  check_int, check_progress, pair_step, unigram_tables)
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.sampling.alias import alias_draw, build_alias
 from vastgraph.sampling.rng import stream
@@ -66,16 +66,7 @@ def _line_block(src, dst, e_prob, e_alias, neg_nodes, n_prob, n_alias, X, T, neg
                 else:
                     state, j = alias_draw(state, 0, n_noise, n_prob, n_alias)
                     t = neg_nodes[j]
-                acc = np.float32(0.0)
-                for x in range(d):
-                    acc += X[u, x] * T[t, x]
-                sg, ls = logistic_step(float(acc), k == 0, sig, softplus)
-                loss += ls
-                g = np.float32(((1.0 if k == 0 else 0.0) - sg) * alpha)
-                for x in range(d):
-                    tx = T[t, x]
-                    err[x] += g * tx
-                    T[t, x] = tx + g * X[u, x]
+                loss += pair_step(X, T, u, t, k == 0, alpha, err, True, sig, softplus)
             for x in range(d):
                 X[u, x] += err[x]
         loss_out[c] = loss

@@ -128,6 +128,24 @@ def logistic_step(f, positive, sig, softplus):  # pragma: no cover - numba
 
 
 @nb.njit(inline="always", fastmath=True, cache=True)
+def pair_step(I, T, a, t, positive, alpha, err, write_t, sig, softplus):  # pragma: no cover - numba
+    """One SGNS term on ``I[a]·T[t]``: adds ``I[a]``'s gradient to ``err``, updates ``T[t]`` when
+    ``write_t``, returns the term's loss (the caller applies ``err`` to ``I[a]``)."""
+    d = I.shape[1]
+    acc = np.float32(0.0)
+    for x in range(d):
+        acc += I[a, x] * T[t, x]
+    sg, ls = logistic_step(float(acc), positive, sig, softplus)
+    g = np.float32(((1.0 if positive else 0.0) - sg) * alpha)
+    for x in range(d):
+        tx = T[t, x]
+        err[x] += g * tx
+        if write_t:
+            T[t, x] = tx + g * I[a, x]
+    return ls
+
+
+@nb.njit(inline="always", fastmath=True, cache=True)
 def _window_update(W, C, ctx, m, outs, kk, alpha, g, neu, sig, softplus):  # pragma: no cover - numba
     """One batched SGNS step: inputs ``W[ctx[:m]]`` against outputs ``C[outs[:kk]]`` (outs[0] positive).
 
