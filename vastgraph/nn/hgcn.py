@@ -31,9 +31,8 @@ import torch
 from vastgraph.embed.sgns import check_float, check_int
 from vastgraph.errors import ValidationError
 from vastgraph.nn.base import NodeModel, check_widths
-from vastgraph.nn.pyg_baselines import SampledGNN, derive_seed, glorot_init, resolve_types
+from vastgraph.nn.pyg_baselines import bind_graph, derive_seed, glorot_init
 from vastgraph.sampling.fanout import sample_fanout
-from vastgraph.sampling.rng import seed_from
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu, "tanh": torch.tanh, "elu": torch.nn.functional.elu, "identity": lambda t: t}
@@ -221,13 +220,7 @@ class HGCN(NodeModel):
         init_scale = check_float("init_scale", init_scale)
         decoder_r = check_float("decoder_r", decoder_r, low=-np.inf)
         decoder_t = check_float("decoder_t", decoder_t)
-        fan = SampledGNN._check_fanouts(fanouts, num_layers)
-        nt, et = resolve_types(graph, ntype, etype)
-        seed = int(seed_from(random_state) % np.uint64(2**63))
-        self.graph = graph
-        self.ntype, self.etype = nt, et
-        self.num_nodes = int(graph.num_nodes(nt))
-        self.fanouts = fan
+        nt, et, fan, seed = bind_graph(self, graph, ntype, etype, fanouts, num_layers, random_state)
         self.out_dim = out_dim
         self.decoder_r, self.decoder_t = decoder_r, decoder_t
         self._config = {"ntype": nt, "etype": f"{et.src}:{et.rel}:{et.dst}", "hidden": hidden, "out_dim": out_dim,

@@ -30,6 +30,8 @@ seeds alone.
 Shapes: ``forward(nodes: LongTensor (B,)) -> FloatTensor (B, out_dim)``.
 
 Example:
+    >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
+    >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
     >>> model = GraphSAGE(graph, hidden=64, out_dim=32, fanouts=(15, 10), random_state=0)
     >>> model.reseed(1)
     >>> model(torch.arange(8)).shape
@@ -92,6 +94,19 @@ def resolve_types(graph: Any, ntype: str | None, etype: Any) -> tuple[str, Any]:
     return nt, et
 
 
+def bind_graph(model: torch.nn.Module, graph: Any, ntype: Any, etype: Any, fanouts: Any, num_layers: int,
+               random_state: Any) -> tuple[str, Any, list[int], int]:
+    """Resolve a sampled model's homogeneous view and fanouts and keep them on ``model`` (graph, ntype,
+    etype, num_nodes, fanouts); returns ``(ntype, etype, fanouts, seed)``."""
+    fan = SampledGNN._check_fanouts(fanouts, num_layers)
+    nt, et = resolve_types(graph, ntype, etype)
+    model.graph = graph
+    model.ntype, model.etype = nt, et
+    model.num_nodes = int(graph.num_nodes(nt))
+    model.fanouts = fan
+    return nt, et, fan, int(seed_from(random_state) % np.uint64(2**63))
+
+
 class SampledGNN(NodeModel):
     """Shared machinery of the PyG baselines: inputs, fanout sampling, the layer stack, dropout.
 
@@ -115,13 +130,7 @@ class SampledGNN(NodeModel):
                  fanouts: int | Sequence[int] = (15, 10)) -> None:
         super().__init__()
         hidden, out_dim, num_layers, dropout = check_widths(hidden, out_dim, num_layers, dropout)
-        fan = self._check_fanouts(fanouts, num_layers)
-        nt, et = resolve_types(graph, ntype, etype)
-        seed = int(seed_from(random_state) % np.uint64(2**63))
-        self.graph = graph
-        self.ntype, self.etype = nt, et
-        self.num_nodes = int(graph.num_nodes(nt))
-        self.fanouts = fan
+        nt, et, fan, seed = bind_graph(self, graph, ntype, etype, fanouts, num_layers, random_state)
         self.dropout = dropout
         self.out_dim = out_dim
         self._config = {"ntype": nt, "etype": f"{et.src}:{et.rel}:{et.dst}", "hidden": hidden,
@@ -212,6 +221,8 @@ class GCN(SampledGNN):
     plus self-loops (``torch_geometric.nn.GCNConv``). Constructor: see :class:`SampledGNN`.
 
     Example:
+        >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
+        >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
         >>> GCN(graph, hidden=16, out_dim=7, random_state=0)(torch.arange(4)).shape
         torch.Size([4, 7])
     """
@@ -229,6 +240,8 @@ class GraphSAGE(SampledGNN):
     subgraphs (the paper's sampling scheme). Constructor: see :class:`SampledGNN`.
 
     Example:
+        >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
+        >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
         >>> GraphSAGE(graph, fanouts=(10, 5), random_state=0)(torch.arange(4)).shape
         torch.Size([4, 64])
     """
@@ -251,6 +264,8 @@ class GAT(SampledGNN):
         (others: see :class:`SampledGNN`)
 
     Example:
+        >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
+        >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
         >>> GAT(graph, hidden=32, heads=4, random_state=0)(torch.arange(4)).shape
         torch.Size([4, 64])
     """
@@ -284,6 +299,8 @@ class GIN(SampledGNN):
     Constructor: see :class:`SampledGNN`.
 
     Example:
+        >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
+        >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
         >>> GIN(graph, hidden=16, out_dim=8, random_state=0)(torch.arange(4)).shape
         torch.Size([4, 8])
     """
