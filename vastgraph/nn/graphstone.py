@@ -29,6 +29,8 @@ sampling on random-walk co-occurrence, ``−log σ(z_v·z_c) − Σ_n log σ(−
 ``c`` drawn from a short walk from ``v`` and negatives ∝ degree^0.75.
 
 Example:
+    >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
+    >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
     >>> model = GraphSTONE(graph, hidden=32, out_dim=16, n_topics=4, random_state=0)
     >>> model(torch.arange(10)).shape
     torch.Size([10, 16])

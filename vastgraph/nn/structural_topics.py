@@ -168,9 +168,11 @@ class StructuralTopicModel:
         ``fit(graph).node_topic_``: ``(graph.num_nodes(ntype), n_topics)``.
 
     Example:
+        >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
+        >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
         >>> stm = StructuralTopicModel(n_topics=2, random_state=0).fit(graph)
         >>> stm.node_topic_.shape
-        (n, 2)
+        (60, 2)
     """
 
     def __init__(self, n_topics: int = 5, *, walk_length: int = 6, walks_per_node: int = 64,

@@ -59,7 +59,8 @@ class LinkHead(torch.nn.Module):
         ``forward(h_u (B, d), h_v (B, d)) -> (B,)`` logits.
 
     Example:
-        >>> LinkHead(8, kind="distance")(torch.zeros(2, 8), torch.ones(2, 8))
+        >>> LinkHead(8, kind="distance")(torch.zeros(2, 8), torch.ones(2, 8)).shape
+        torch.Size([2])
     """
 
     def __init__(self, dim: int, kind: str = "auto", *, hidden: int = 64, model: Any = None,

@@ -33,12 +33,18 @@ configurations) to a temporary file renamed into place, so a crash never leaves 
 rebuilt from ``model.config()``).
 
 Example:
+    >>> import numpy as np
+    >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
     >>> from vastgraph.nn.pyg_baselines import GraphSAGE
-    >>> model = GraphSAGE(graph, hidden=64, out_dim=64, random_state=0)
-    >>> trainer = Trainer(model, "node-classification", epochs=100, random_state=0)
-    >>> trainer.fit(graph, train_idx=train, valid_idx=valid)
-    >>> trainer.evaluate(test)["micro_f1"]
-    >>> vectors = trainer.embed()  # (n, 64) float32
+    >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
+    >>> model = GraphSAGE(graph, hidden=16, out_dim=16, random_state=0)
+    >>> trainer = Trainer(model, "node-classification", epochs=3, random_state=0)
+    >>> order = np.random.default_rng(0).permutation(60)
+    >>> trainer = trainer.fit(graph, train_idx=order[:30], valid_idx=order[30:40])
+    >>> 0.0 <= trainer.evaluate(order[40:])["micro_f1"] <= 1.0
+    True
+    >>> trainer.embed().shape
+    (60, 16)
 """
 
 from __future__ import annotations
@@ -570,8 +576,8 @@ class Trainer:
         The result predicts, embeds and evaluates; ``fit`` would train anew.
 
         Example:
-            >>> trainer = Trainer.load("out/model.pt", graph)
-            >>> trainer.embed().shape
+            >>> trainer = Trainer.load("out/model.pt", graph)  # doctest: +SKIP
+            >>> trainer.embed().shape  # doctest: +SKIP
         """
         ckpt = cls._read(Path(path))
         module_name, _, attr = ckpt["model_class"].partition(":")

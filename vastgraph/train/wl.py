@@ -166,6 +166,9 @@ def wl_equivalent(g1: GraphStore, g2: GraphStore, iterations: int | None = None,
         ``True`` when the colour histograms coincide (isomorphic graphs always are).
 
     Example:
+        >>> from vastgraph.datasets.expressiveness import graph_from_edges
+        >>> six_cycle = graph_from_edges([0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0], 6)
+        >>> two_triangles = graph_from_edges([0, 1, 2, 3, 4, 5], [1, 2, 0, 4, 5, 3], 6)
         >>> wl_equivalent(six_cycle, two_triangles)  # both 2-regular on 6 nodes
         True
     """
