@@ -179,7 +179,7 @@ def main() -> None:
     save_json(args.json, {"cost": cost, "quality": quality, "replay": tables})
     if args.report:
         from vastgraph.train.dynamic_eval import plot_replay
-        from vastgraph.train.report import HtmlReport
+        from vastgraph.report import HtmlReport
 
         rep = HtmlReport("DNE: update cost and quality on growing graphs")
         rep.text(" ".join(sys.argv))

@@ -14,7 +14,7 @@ from vastgraph.embed.dne_kernels import (FenwickNoise, GrowableRows, fenwick_bui
 from vastgraph.errors import CorruptStoreError, NotFittedError, UnknownIdError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.delta import GraphDelta
-from vastgraph.sampling.rng import stream
+from vastgraph.seeding import stream
 
 
 def small_graph():

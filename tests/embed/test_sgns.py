@@ -10,8 +10,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
-from vastgraph.embed.sgns import (_SIG_TABLE, _SOFTPLUS_TABLE, _window_update, keep_probabilities, train_sgns,
-                                  unigram_tables)
+from vastgraph.embed.sgns import _SIG_TABLE, _SOFTPLUS_TABLE, _window_update, keep_probabilities, train_sgns, unigram_tables
 from vastgraph.errors import EmptyInputError, ValidationError
 
 

@@ -255,7 +255,7 @@ def test_replay_node_classification_needs_labels():
 
 # ---------------------------------------------------------------------------- plot
 def test_plot_replay(replay_rows, tmp_path):
-    from vastgraph.train.report import HtmlReport
+    from vastgraph.report import HtmlReport
 
     fig = plot_replay(replay_rows[0], title="sbm")
     assert len(fig.axes) == 4

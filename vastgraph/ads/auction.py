@@ -45,9 +45,9 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import UnknownIdError, ValidationError
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 
 ProgressFn = Callable[[float, float], Any]
 _SCALARS = ("method", "day", "arrivals", "served", "impressions", "clicks", "conversions", "spend", "gmv",

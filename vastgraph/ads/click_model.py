@@ -44,9 +44,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, NotFittedError, SchemaError, ValidationError
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 from vastgraph.train.metrics import roc_auc
 
 KINDS = ("logistic", "mlp")

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, UnknownIdError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.delta import GraphDelta

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from vastgraph.train.report import HtmlReport
+from vastgraph.report import HtmlReport
 
 
 def _plt() -> Any:

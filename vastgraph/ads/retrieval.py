@@ -44,9 +44,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, SchemaError, UnknownIdError, ValidationError
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 
 CLICK = ("query", "click", "ad")
 COCLICK = ("ad", "coclick", "ad")

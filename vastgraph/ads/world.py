@@ -60,9 +60,9 @@ import numpy as np
 import pandas as pd
 
 from vastgraph.datasets.synthetic_sbm import draw_grouped, pareto_propensity
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import StoreError, UnknownIdError, ValidationError
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 
 DAY = 86400
 DEFAULT_START = 1_600_041_600  # 2020-09-14 00:00:00 UTC

@@ -17,7 +17,7 @@ def run_and_report(cfg: Any, out: Path) -> Any:
     from vastgraph.ads.pipeline import run_pipeline
     from vastgraph.ads.report import retrieval_rows, write_report
     from vastgraph.graph.storage import save_graph
-    from vastgraph.train.report import write_json
+    from vastgraph.report import write_json
 
     out.mkdir(parents=True, exist_ok=True)
     res = run_pipeline(cfg, stage=progress_bar)

@@ -69,7 +69,7 @@ def train(
     from vastgraph.errors import StoreExistsError, ValidationError
     from vastgraph.graph import open_graph
     from vastgraph.nn.registry import get_model
-    from vastgraph.train.report import write_json
+    from vastgraph.report import write_json
     from vastgraph.train.trainer import Trainer
 
     cls = get_model(model)

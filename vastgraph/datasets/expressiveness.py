@@ -24,6 +24,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from vastgraph.validation import check_int
 from vastgraph.errors import ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.hetero_graph import HeteroGraph
@@ -81,11 +82,6 @@ def _rng(random_state: Any) -> np.random.Generator:
     raise ValidationError(f"random_state={random_state!r}: expected None, an int >= 0 or a numpy Generator")
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
-        raise ValidationError(f"{name}={value!r}: expected an integer >= {minimum}")
-    return int(value)
-
 
 def rook_graph() -> nx.Graph:
     """The 4×4 rook's graph K4 □ K4: cells of a 4×4 board, adjacent when in one row or column."""
@@ -123,9 +119,9 @@ def regular_pairs(n_random: int = 0, *, n: int = 10, degree: int = 3, random_sta
         >>> [g.num_nodes() for g in fam.graphs]
         [16, 16, 6, 6]
     """
-    n_random = _check_int("n_random", n_random, 0)
-    degree = _check_int("degree", degree, 2)
-    n = _check_int("n", n, degree + 1)
+    n_random = check_int("n_random", n_random, 0)
+    degree = check_int("degree", degree, 2)
+    n = check_int("n", n, degree + 1)
     if (n * degree) % 2:
         raise ValidationError(f"n={n}, degree={degree}: n·degree must be even for a regular graph")
     rng = _rng(random_state)
@@ -177,8 +173,8 @@ def csl_graphs(copies: int = 15, *, n: int = 41, skips: Any = CSL_SKIPS, random_
         >>> len(fam), sorted(set(fam.labels.tolist())) == list(range(10))
         (20, True)
     """
-    copies = _check_int("copies", copies, 1)
-    n = _check_int("n", n, 5)
+    copies = check_int("copies", copies, 1)
+    n = check_int("n", n, 5)
     skips = [int(s) for s in np.atleast_1d(np.asarray(skips))]
     if not skips or any(s < 2 or 2 * s >= n for s in skips):
         raise ValidationError(f"skips={skips!r}: expected skip lengths s with 2 <= s < n/2 (n={n})")

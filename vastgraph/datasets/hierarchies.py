@@ -28,11 +28,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.hetero_graph import HeteroGraph
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 
 TREE_METHODS = ("uniform", "recursive")
 _MAX_NODES = 50_000_000

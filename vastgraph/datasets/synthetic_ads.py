@@ -30,10 +30,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from vastgraph.datasets.dataset import Dataset
-from vastgraph.datasets.synthetic_sbm import _check_float, _check_int, draw_grouped, pareto_propensity
+from vastgraph.datasets.synthetic_sbm import draw_grouped, pareto_propensity
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import ValidationError
 from vastgraph.graph.builder import GraphBuilder
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 
 DAY = 86400
 DEFAULT_START = 1_600_041_600  # 2020-09-14 00:00:00 UTC
@@ -85,18 +86,18 @@ def search_ads_graph(n_queries: int = 2000, n_ads: int = 800, n_advertisers: int
         >>> sorted(ds.graph.node_types)
         ['ad', 'advertiser', 'query']
     """
-    nq = _check_int("n_queries", n_queries, 1)
-    na = _check_int("n_ads", n_ads, 1)
-    nv = _check_int("n_advertisers", n_advertisers, 1)
-    nd = _check_int("n_days", n_days, 1)
-    nc = _check_int("n_categories", n_categories, 1)
-    cpq = _check_float("clicks_per_query", clicks_per_query, 0.0, 1e6, open_low=True)
-    kw = _check_int("bid_words_per_ad", bid_words_per_ad, 0)
-    wpc = _check_int("words_per_category", words_per_category, 1)
-    eps = _check_float("noise", noise, 0.0, 1.0)
-    gamma = _check_float("exponent", exponent, 1.0, 1e6, open_low=True)
-    fdim = _check_int("feature_dim", feature_dim, 0)
-    t0 = _check_int("start_time", start_time, 0)
+    nq = check_int("n_queries", n_queries, 1)
+    na = check_int("n_ads", n_ads, 1)
+    nv = check_int("n_advertisers", n_advertisers, 1)
+    nd = check_int("n_days", n_days, 1)
+    nc = check_int("n_categories", n_categories, 1)
+    cpq = check_float("clicks_per_query", clicks_per_query, 0.0, 1e6, low_open=True)
+    kw = check_int("bid_words_per_ad", bid_words_per_ad, 0)
+    wpc = check_int("words_per_category", words_per_category, 1)
+    eps = check_float("noise", noise, 0.0, 1.0, low_open=False)
+    gamma = check_float("exponent", exponent, 1.0, 1e6, low_open=True)
+    fdim = check_int("feature_dim", feature_dim, 0)
+    t0 = check_int("start_time", start_time, 0)
     if nv > na:
         raise ValidationError(f"n_advertisers={nv}: expected at most n_ads={na} (every advertiser owns an ad)")
     rng = np.random.default_rng(int(seed_from(random_state)))

@@ -22,29 +22,14 @@ from typing import Any
 import numpy as np
 
 from vastgraph.datasets.dataset import Dataset
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import ValidationError
 from vastgraph.graph.builder import GraphBuilder
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 
 _MAX_ROUNDS = 64
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < low:
-        raise ValidationError(f"{name}={value!r}: expected an integer >= {low}")
-    return int(value)
-
-
-def _check_float(name: str, value: Any, low: float, high: float, *, open_low: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{name}={value!r}: expected a number") from None
-    ok = math.isfinite(v) and (v > low if open_low else v >= low) and v <= high
-    if not ok:
-        lo = "(" if open_low else "["
-        raise ValidationError(f"{name}={value!r}: expected a number in {lo}{low}, {high}]")
-    return v
 
 
 def pareto_propensity(rng: np.random.Generator, n: int, exponent: float) -> np.ndarray:
@@ -94,14 +79,14 @@ def power_law_sbm(n_nodes: int = 1000, n_blocks: int = 5, avg_degree: float = 10
         >>> ds.graph.num_undirected_edges()
         2500
     """
-    n = _check_int("n_nodes", n_nodes, 2)
-    k = _check_int("n_blocks", n_blocks, 1)
+    n = check_int("n_nodes", n_nodes, 2)
+    k = check_int("n_blocks", n_blocks, 1)
     if k > n:
         raise ValidationError(f"n_blocks={k}: expected at most n_nodes={n}")
-    deg = _check_float("avg_degree", avg_degree, 0.0, (n - 1) / 2.0, open_low=True)
-    mix = _check_float("mixing", mixing, 0.0, 1.0)
-    gamma = _check_float("exponent", exponent, 1.0, 1e6, open_low=True)
-    cap = math.sqrt(n * deg) if max_degree is None else _check_float("max_degree", max_degree, 1.0, 1e18)
+    deg = check_float("avg_degree", avg_degree, 0.0, (n - 1) / 2.0, low_open=True)
+    mix = check_float("mixing", mixing, 0.0, 1.0, low_open=False)
+    gamma = check_float("exponent", exponent, 1.0, 1e6, low_open=True)
+    cap = math.sqrt(n * deg) if max_degree is None else check_float("max_degree", max_degree, 1.0, 1e18, low_open=False)
     cap = max(cap, deg)
     rng = np.random.default_rng(int(seed_from(random_state)))
 

@@ -75,7 +75,7 @@ import torch.nn.functional as F
 
 from vastgraph.embed.base import Embedder
 from vastgraph.embed.deepwalk import json_params, split_seeds
-from vastgraph.embed.sgns import ProgressFn, check_float, check_int, check_progress
+from vastgraph.validation import ProgressFn, check_float, check_int, check_progress
 from vastgraph.embed.space_projector import AttentiveSpaceProjector, degree_features
 from vastgraph.errors import EmptyInputError, SchemaError, ValidationError
 from vastgraph.geometry.manifolds import ProductSpace, parse_manifold_spec

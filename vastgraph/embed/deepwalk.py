@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from vastgraph.embed.base import Embedder
-from vastgraph.embed.sgns import ProgressFn, SGNSResult, check_float, check_int, check_progress, train_sgns
+from vastgraph.embed.sgns import SGNSResult, train_sgns
+from vastgraph.validation import ProgressFn, check_float, check_int, check_progress
 from vastgraph.errors import ValidationError
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 
 
 def json_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -66,8 +66,8 @@ from vastgraph.embed.deepwalk import json_params, split_seeds
 from vastgraph.embed.dne_kernels import (CHUNK, FenwickNoise, GrowableRows, edge_sgns_block, gather_rows,
                                          global_ids, old_mask, pmi_deviation, row_cosines, row_sums,
                                          seed_for_update, type_counts)
-from vastgraph.embed.sgns import (_SIG_TABLE, _SOFTPLUS_TABLE, ProgressFn, check_float, check_int,
-                                  check_progress, unigram_tables)
+from vastgraph.embed.sgns import _SIG_TABLE, _SOFTPLUS_TABLE, unigram_tables
+from vastgraph.validation import ProgressFn, check_float, check_int, check_progress
 from vastgraph.errors import (CorruptStoreError, EmptyInputError, FormatVersionError, StoreError,
                               ValidationError)
 from vastgraph.graph.storage import StoreWriter, load_array

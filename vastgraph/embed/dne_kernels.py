@@ -29,7 +29,7 @@ What lives here:
   window of each walk, negatives from the Fenwick sampler, only free rows written.
 
 All kernels are Hogwild (``prange`` over chunks, lock-free updates) and draw from counter-based
-streams (:mod:`vastgraph.sampling.rng`), so with one numba thread results depend only on the seed.
+streams (:mod:`vastgraph.seeding`), so with one numba thread results depend only on the seed.
 
 Example:
     >>> tree = fenwick_build(np.array([1.0, 0.0, 3.0]))
@@ -52,7 +52,7 @@ import numpy as np
 
 from vastgraph.embed.sgns import pair_step
 from vastgraph.sampling.alias import alias_draw
-from vastgraph.sampling.rng import next_float, next_int, stream
+from vastgraph.seeding import next_float, next_int, stream
 
 CHUNK = 4096
 """Edge samples per random stream / parallel work item."""

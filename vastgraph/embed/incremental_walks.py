@@ -50,8 +50,8 @@ from vastgraph.embed.dne import (UpdateReport, _degrees, _entries, apply_update,
                                  write_state)
 from vastgraph.embed.dne_kernels import (FenwickNoise, GrowableRows, global_ids, old_mask, row_cosines,
                                          seed_for_update, type_counts, walk_sgns_block)
-from vastgraph.embed.sgns import (_SIG_TABLE, _SOFTPLUS_TABLE, ProgressFn, check_float, check_int,
-                                  check_progress, train_sgns)
+from vastgraph.embed.sgns import _SIG_TABLE, _SOFTPLUS_TABLE, train_sgns
+from vastgraph.validation import ProgressFn, check_float, check_int, check_progress
 from vastgraph.errors import CorruptStoreError, ValidationError
 
 METHODS = ("deepwalk", "node2vec")

@@ -30,11 +30,11 @@ import numpy as np
 
 from vastgraph.embed.base import Embedder
 from vastgraph.embed.deepwalk import json_params, split_seeds
-from vastgraph.embed.sgns import (_SIG_TABLE, _SOFTPLUS_TABLE, ProgressFn, check_float,
-                                  check_int, check_progress, pair_step, unigram_tables)
+from vastgraph.embed.sgns import _SIG_TABLE, _SOFTPLUS_TABLE, pair_step, unigram_tables
+from vastgraph.validation import ProgressFn, check_float, check_int, check_progress
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.sampling.alias import alias_draw, build_alias
-from vastgraph.sampling.rng import stream
+from vastgraph.seeding import stream
 
 CHUNK = 4096
 """Edge samples per random stream / parallel work item."""

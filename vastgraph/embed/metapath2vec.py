@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from vastgraph.embed.deepwalk import WalkEmbedder, split_seeds
-from vastgraph.embed.sgns import ProgressFn
+from vastgraph.validation import ProgressFn
 from vastgraph.errors import ValidationError
 
 

@@ -38,7 +38,8 @@ import scipy.sparse as sp
 
 from vastgraph.embed.base import Embedder
 from vastgraph.errors import EmptyInputError, ValidationError
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
+from vastgraph.validation import check_float, check_int
 
 EXACT_MAX_NODES = 16384
 """Largest node count ``method="exact"`` accepts (it holds two dense ``n × n`` float64 arrays)."""
@@ -55,29 +56,6 @@ _BLOCK_ELEMENTS = 1 << 23
 
 
 # ---------------------------------------------------------------------------- shared helpers
-def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]`` or a :class:`ValidationError` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValidationError(f"{name}={value!r}: expected an integer >= {low}")
-    if value < low or (high is not None and value > high):
-        rng = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValidationError(f"{name}={value!r}: expected an integer {rng}")
-    return int(value)
-
-
-def check_float(name: str, value: Any, low: float, high: float = math.inf, *,
-                low_open: bool = False, high_open: bool = False) -> float:
-    """``value`` as a finite float in the interval or a :class:`ValidationError` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValidationError(f"{name}={value!r}: expected a number")
-    v = float(value)
-    bad = (not math.isfinite(v) or v < low or v > high or (low_open and v == low)
-           or (high_open and v == high))
-    if bad:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise ValidationError(f"{name}={value!r}: expected a finite number in {lo}{low}, {high}{hi}")
-    return v
 
 
 def json_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from vastgraph.embed.deepwalk import DeepWalk
-from vastgraph.embed.sgns import ProgressFn, check_float
+from vastgraph.validation import ProgressFn, check_float
 
 
 class Node2Vec(DeepWalk):

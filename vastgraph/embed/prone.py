@@ -40,10 +40,10 @@ import scipy.sparse as sp
 from scipy.special import iv
 
 from vastgraph.embed.base import Embedder
-from vastgraph.embed.netmf import (check_float, check_int, csr_matmat, json_params,
-                                   symmetric_adjacency)
+from vastgraph.embed.netmf import csr_matmat, json_params, symmetric_adjacency
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, ValidationError
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 
 NEGATIVE_EXPONENT = 0.75
 """``α`` of the negative-sampling distribution ``P_D ∝ (column sums of D⁻¹A)^α``."""
@@ -111,7 +111,7 @@ def spectral_propagation(adjacency: sp.spmatrix, vectors: np.ndarray, step: int 
         ``(n, d)`` in the dtype of ``vectors`` (float32 stays float32, anything else float64).
     """
     step = check_int("step", step, 1)
-    mu = check_float("mu", mu, 0.0, 2.0)
+    mu = check_float("mu", mu, 0.0, 2.0, low_open=False)
     theta = check_float("theta", theta, 0.0, low_open=True)
     n = adjacency.shape[0]
     dtype = np.float32 if np.asarray(vectors).dtype == np.float32 else np.float64
@@ -238,7 +238,7 @@ class ProNE(Embedder):
 
         d = check_int("dimensions", self.dimensions, 1)
         step = check_int("step", self.step, 0)
-        mu = check_float("mu", self.mu, 0.0, 2.0)
+        mu = check_float("mu", self.mu, 0.0, 2.0, low_open=False)
         theta = check_float("theta", self.theta, 0.0, low_open=True)
         check_float("negative_ratio", self.negative_ratio, 0.0, low_open=True)
         a = symmetric_adjacency(graph)

@@ -48,16 +48,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numba as nb
 import numpy as np
 
 from vastgraph.errors import EmptyInputError, ValidationError
+from vastgraph.validation import ProgressFn, check_float, check_int, check_progress  # noqa: F401  (re-exported)
 from vastgraph.sampling.alias import alias_draw, build_alias
-from vastgraph.sampling.rng import next_float, next_int, seed_from, stream
+from vastgraph.seeding import next_float, next_int, seed_from, stream
 
-ProgressFn = Callable[[float, float], Any]
 
 _MAX_LOGIT = 6.0  # σ(f) is read from a table on (-6, 6) and taken as 0 / 1 beyond (word2vec's MAX_EXP)
 _SIG_SIZE = 4096
@@ -68,31 +68,7 @@ _SOFTPLUS_TABLE = np.log1p(np.exp(-_SIG_X))  # -log σ(x)
 
 
 # ------------------------------------------------------------------------------------- checks
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int if it is an integer >= ``minimum``; raise :class:`ValidationError` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
-        raise ValidationError(f"{name}={value!r}: expected an integer >= {minimum}")
-    return int(value)
 
-
-def check_float(name: str, value: Any, *, low: float = 0.0, low_open: bool = True,
-                high: float | None = None) -> float:
-    """``value`` as a finite float in ``(low, high]`` (``[low, high]`` if not ``low_open``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValidationError(f"{name}={value!r}: expected a number")
-    v = float(value)
-    bad = (not math.isfinite(v) or (v <= low if low_open else v < low)
-           or (high is not None and v > high))
-    if bad:
-        rng = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}{']' if high is not None else ')'}"
-        raise ValidationError(f"{name}={value!r}: expected a finite number in {rng}")
-    return v
-
-
-def check_progress(progress: Any) -> ProgressFn | None:
-    if progress is not None and not callable(progress):
-        raise ValidationError(f"progress={progress!r}: expected None or a callable(done_fraction, mean_loss)")
-    return progress
 
 
 # ------------------------------------------------------------------------------------- kernels

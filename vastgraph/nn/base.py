@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import ValidationError
 
 

@@ -50,13 +50,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import ValidationError
 from vastgraph.graph.store import GraphStore
 from vastgraph.nn.base import NodeModel
 from vastgraph.nn.gralsp_conv import GraLSPConv
 from vastgraph.nn.structural_context import StructuralContext
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 from vastgraph.sampling.walks import walk_edge_type
 
 INPUT_FEATURES = ("auto", "graph", "structural", "learned", "graph+structural")

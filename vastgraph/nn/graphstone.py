@@ -44,14 +44,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vastgraph.embed.sgns import check_int
+from vastgraph.validation import check_int
 from vastgraph.errors import ValidationError
 from vastgraph.graph.store import GraphStore
 from vastgraph.nn.base import NodeModel, check_widths
 from vastgraph.nn.structural_topics import StructuralTopicModel
 from vastgraph.sampling.negative import sample_negatives
-from vastgraph.sampling.neighbors import derive_seed, sample_neighbors
-from vastgraph.sampling.rng import seed_from
+from vastgraph.sampling.neighbors import sample_neighbors
+from vastgraph.seeding import derive_seed, seed_from
 from vastgraph.sampling.walks import random_walks, walk_edge_type
 
 _EPS = 1e-3

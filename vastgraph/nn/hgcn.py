@@ -28,10 +28,11 @@ import geoopt
 import numpy as np
 import torch
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import ValidationError
 from vastgraph.nn.base import NodeModel, check_widths
-from vastgraph.nn.pyg_baselines import bind_graph, derive_seed, glorot_init
+from vastgraph.nn.pyg_baselines import bind_graph, glorot_init
+from vastgraph.seeding import derive_int
 from vastgraph.sampling.fanout import sample_fanout
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -245,7 +246,7 @@ class HGCN(NodeModel):
             for i in range(num_layers))
         glorot_init(self.convs, seed)
         if self.embedding is not None:
-            gen = torch.Generator().manual_seed(derive_seed(seed, 2))
+            gen = torch.Generator().manual_seed(derive_int(seed, 2))
             with torch.no_grad():
                 self.embedding.weight.copy_(torch.randn(self.embedding.weight.shape, generator=gen) * init_scale)
         self._seed, self._calls = seed, 0
@@ -278,15 +279,15 @@ class HGCN(NodeModel):
             return torch.zeros((0, self.out_dim), device=dev)
         uniq, inv = np.unique(ids.astype(np.int64), return_inverse=True)
         if self.training:
-            call_seed = derive_seed(self._seed, self._calls)
+            call_seed = derive_int(self._seed, self._calls)
             self._calls += 1
         else:
-            call_seed = derive_seed(self._seed, 2**62)
+            call_seed = derive_int(self._seed, 2**62)
         sub = sample_fanout(self.graph, (self.ntype, uniq), self.fanouts, etype=self.etype,
                             random_state=call_seed)
         local = torch.from_numpy(sub.node_dict[self.ntype]).to(dev)
         ei = torch.from_numpy(sub.edge_index_dict[self.etype]).to(dev)
-        gen = torch.Generator(device=dev).manual_seed(derive_seed(call_seed, 1))
+        gen = torch.Generator(device=dev).manual_seed(derive_int(call_seed, 1))
         h = self.x[local] if self.x is not None else self.embedding(local)
         for i, conv in enumerate(self.convs):
             h = conv(h, ei, tangent=(i == 0), generator=gen)

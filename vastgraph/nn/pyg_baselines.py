@@ -45,18 +45,14 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vastgraph.embed.sgns import check_int
+from vastgraph.validation import check_int
 from vastgraph.errors import SchemaError, ValidationError
 from vastgraph.nn.base import NodeModel, check_widths
 from vastgraph.sampling.fanout import sample_fanout
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import derive_int, seed_from
 
 __all__ = ["GAT", "GCN", "GIN", "GraphSAGE"]
 
-
-def derive_seed(*parts: int) -> int:
-    """A 63-bit seed mixed from integers (``numpy.random.SeedSequence``)."""
-    return int(np.random.SeedSequence([int(p) % 2**64 for p in parts]).generate_state(1, np.uint64)[0] >> 1)
 
 
 def glorot_init(module: torch.nn.Module, seed: int) -> None:
@@ -199,10 +195,10 @@ class SampledGNN(NodeModel):
         if ids.size == 0:
             return torch.zeros((0, self.out_dim), device=dev)
         uniq, inv = np.unique(ids.astype(np.int64), return_inverse=True)
-        call_seed = derive_seed(self._seed, self._calls)
+        call_seed = derive_int(self._seed, self._calls)
         self._calls += 1
         sub_nodes, edge_index = self.sample(uniq, call_seed)
-        gen = torch.Generator(device=dev).manual_seed(derive_seed(call_seed, 1))
+        gen = torch.Generator(device=dev).manual_seed(derive_int(call_seed, 1))
         local = torch.from_numpy(sub_nodes).to(dev)
         h = self.x[local] if self.x is not None else self.embedding(local)
         ei = torch.from_numpy(edge_index).to(dev)

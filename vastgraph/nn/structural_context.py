@@ -41,12 +41,13 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from vastgraph.embed.sgns import check_int
+from vastgraph.validation import check_int
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.graph.store import GraphStore
 from vastgraph.sampling.anonymous import AnonymousWalkVocabulary, anonymize, receptive_radius, walk_types
-from vastgraph.sampling.rng import seed_from
-from vastgraph.sampling.walks import check_positive, random_walks, walk_edge_type
+from vastgraph.seeding import seed_from
+from vastgraph.sampling.walks import random_walks, walk_edge_type
+from vastgraph.validation import check_positive
 
 
 def _csr_from_rows(row_of_item: np.ndarray, n_rows: int) -> np.ndarray:

@@ -40,11 +40,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import NMF, non_negative_factorization
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, NotFittedError, ValidationError
 from vastgraph.graph.store import GraphStore
 from vastgraph.sampling.anonymous import AnonymousWalkVocabulary, walk_type_distribution
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 from vastgraph.sampling.walks import random_walks, walk_edge_type
 
 _EPS = 1e-12

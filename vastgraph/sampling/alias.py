@@ -11,7 +11,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from vastgraph.sampling.rng import next_float
+from vastgraph.seeding import next_float
 
 
 @nb.njit(nogil=True, parallel=True, cache=True)

@@ -21,9 +21,9 @@ import numpy as np
 
 from vastgraph.errors import EmptyInputError, SchemaError, ValidationError
 from vastgraph.graph.schema import EdgeType, resolve_edge_type
-from vastgraph.sampling.neighbors import (as_node_ids, check_count, derive_seed, resolve_method,
-                                          sample_positions, time_bounds, weight_tables)
-from vastgraph.sampling.rng import seed_from
+from vastgraph.sampling.neighbors import (as_node_ids, check_count, resolve_method, sample_positions,
+                                          time_bounds, weight_tables)
+from vastgraph.seeding import derive_seed, seed_from
 
 
 @dataclass(frozen=True)

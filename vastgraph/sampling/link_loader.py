@@ -16,8 +16,8 @@ from vastgraph.errors import ValidationError
 from vastgraph.sampling.fanout import FanoutPlan
 from vastgraph.sampling.negative import DISTRIBUTIONS, MODES, corrupt_edges
 from vastgraph.sampling.neighbor_loader import batch_seed, check_batch_size, epoch_order, to_pyg
-from vastgraph.sampling.neighbors import as_node_ids, derive_seed
-from vastgraph.sampling.rng import seed_from
+from vastgraph.sampling.neighbors import as_node_ids
+from vastgraph.seeding import derive_seed, seed_from
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch_geometric.data import Data, HeteroData

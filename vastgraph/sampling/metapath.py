@@ -11,7 +11,7 @@ from vastgraph.errors import ValidationError
 from vastgraph.graph.schema import EdgeType
 from vastgraph.graph.store import GraphStore
 from vastgraph.sampling.alias import alias_draw, alias_tables
-from vastgraph.sampling.rng import next_int, seed_from
+from vastgraph.seeding import next_int, seed_from
 from vastgraph.sampling.walk_kernels import LANES, init_lanes
 from vastgraph.sampling.walks import check_counts, check_start, row_sums, run_chunked
 

@@ -18,8 +18,8 @@ from vastgraph.errors import SchemaError, ValidationError
 from vastgraph.graph.csr_kernels import lower_bound
 from vastgraph.graph.schema import EdgeType
 from vastgraph.sampling.alias import alias_draw, build_alias
-from vastgraph.sampling.neighbors import as_node_ids, derive_seed
-from vastgraph.sampling.rng import next_float, next_int, seed_from, stream
+from vastgraph.sampling.neighbors import as_node_ids
+from vastgraph.seeding import derive_seed, next_float, next_int, seed_from, stream
 
 DISTRIBUTIONS = ("uniform", "degree")
 MODES = ("tail", "head", "both")

@@ -15,8 +15,7 @@ import numpy as np
 
 from vastgraph.errors import SchemaError, ValidationError
 from vastgraph.sampling.fanout import FanoutPlan, SampledSubgraph, infer_seed_type, parse_seeds
-from vastgraph.sampling.neighbors import derive_seed
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import derive_seed, seed_from
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch_geometric.data import Data, HeteroData

@@ -1,6 +1,6 @@
 """One-hop neighbour sampling over a CSR: uniform, weighted, top-k or full, with time windows.
 
-Every row (seed) draws from its own counter-based random stream (:mod:`vastgraph.sampling.rng`),
+Every row (seed) draws from its own counter-based random stream (:mod:`vastgraph.seeding`),
 so a result depends only on ``random_state`` and the seed's position, never on the thread count.
 The row kernels here are shared with multi-hop :func:`~vastgraph.sampling.fanout.sample_fanout`.
 
@@ -36,7 +36,7 @@ import numpy as np
 from vastgraph.errors import UnknownIdError, ValidationError
 from vastgraph.graph.schema import EdgeType
 from vastgraph.sampling.alias import alias_draw, alias_tables
-from vastgraph.sampling.rng import next_float, next_int, seed_from, stream
+from vastgraph.seeding import next_float, next_int, seed_from, stream
 
 UNIFORM, WEIGHTED, TOPK, FULL = 0, 1, 2, 3
 METHODS = {"uniform": UNIFORM, "weighted": WEIGHTED, "topk": TOPK, "full": FULL}
@@ -80,10 +80,6 @@ class SampledNeighbors:
     def __len__(self) -> int:
         return int(self.nodes.shape[0])
 
-
-def derive_seed(seed: Any, index: int) -> np.uint64:
-    """A 64-bit seed for sub-task ``index`` of ``seed`` (e.g. one hop, one batch)."""
-    return np.uint64(stream(np.uint64(seed), np.uint64(index)))
 
 
 # ----------------------------------------------------------------------------- validation

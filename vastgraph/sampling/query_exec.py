@@ -26,7 +26,7 @@ from vastgraph.sampling.query_kernels import (MODE_TOP, MODE_UNIFORM, MODE_WEIGH
 from vastgraph.sampling.query_plan import (As, Count, Dedup, Endpoint, EStep, Has, Hop, Limit,
                                            OrderBy, Plan, SampleNodes, Select, Values, VStep)
 from vastgraph.sampling.query_result import QueryResult
-from vastgraph.sampling.rng import seed_from, stream
+from vastgraph.seeding import seed_from, stream
 
 _NO_F32 = np.empty(0, np.float32)
 _NO_I32 = np.empty(0, np.int32)

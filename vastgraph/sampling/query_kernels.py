@@ -10,7 +10,7 @@ import numba as nb
 import numpy as np
 
 from vastgraph.sampling.alias import alias_draw
-from vastgraph.sampling.rng import next_float, next_int, stream
+from vastgraph.seeding import next_float, next_int, stream
 
 MODE_UNIFORM, MODE_WEIGHT, MODE_TOP = 0, 1, 2
 _SMALL_K = 64  # up to this k, sample by rejection with a linear membership check

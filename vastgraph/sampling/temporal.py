@@ -11,7 +11,7 @@ import numpy as np
 from vastgraph.errors import ValidationError
 from vastgraph.graph.csr_kernels import lower_bound
 from vastgraph.graph.store import GraphStore
-from vastgraph.sampling.rng import next_float, next_int, seed_from
+from vastgraph.seeding import next_float, next_int, seed_from
 from vastgraph.sampling.walk_kernels import LANES, init_lanes
 from vastgraph.sampling.walks import check_counts, check_start, run_chunked, walk_edge_type
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from vastgraph.graph.csr_kernels import lower_bound
 from vastgraph.sampling.alias import alias_draw
-from vastgraph.sampling.rng import next_float, next_int, stream
+from vastgraph.seeding import next_float, next_int, stream
 
 MAX_TRIALS = 64
 LANES = 32  # walks a thread advances in lock step (hides memory latency)

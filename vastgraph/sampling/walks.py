@@ -17,7 +17,8 @@ from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.graph.schema import EdgeType
 from vastgraph.graph.store import GraphStore
 from vastgraph.sampling.alias import alias_tables
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
+from vastgraph.validation import check_positive
 from vastgraph.sampling.walk_kernels import (alias_walks, build_edge_filter, is_simple_symmetric,
                                              node2vec_walks, row_weight_sums, uniform_walks)
 
@@ -171,16 +172,6 @@ def check_counts(walks_per_node: Any, walk_length: Any) -> tuple[int, int]:
         out.append(int(value))
     return out[0], out[1]
 
-
-def check_positive(name: str, value: Any) -> float:
-    """``value`` as a float that is finite and > 0."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{name}={value!r}: expected a finite number > 0") from None
-    if not math.isfinite(v) or v <= 0.0:
-        raise ValidationError(f"{name}={value!r}: expected a finite number > 0")
-    return v
 
 
 def use_weights(adj: Any, weighted: bool | None, et: EdgeType) -> bool:

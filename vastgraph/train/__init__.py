@@ -19,7 +19,7 @@ _EXPORTS = {
     "Incremental": "dynamic_eval", "NewOnly": "dynamic_eval", "Retrain": "dynamic_eval",
     "growth_schedule": "dynamic_eval", "plot_replay": "dynamic_eval", "replay": "dynamic_eval",
     "classify_graphs": "graph_classification", "wl_colors": "wl", "wl_equivalent": "wl",
-    "Trainer": "trainer", "HtmlReport": "report", "write_json": "report",
+    "Trainer": "trainer",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -29,9 +29,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
-from vastgraph.embed.sgns import check_int
+from vastgraph.validation import check_int
 from vastgraph.errors import ValidationError
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 
 DistanceFn = Callable[[np.ndarray, np.ndarray], Any]
 SCALES = ("best",)

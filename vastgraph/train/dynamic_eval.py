@@ -52,13 +52,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from vastgraph.embed.sgns import check_float, check_int
+from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.graph.delta import GraphDelta, _resolve_etype, apply_delta
 from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph
 from vastgraph.graph.store import Adjacency
 from vastgraph.graph.subgraph import subgraph
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 from vastgraph.train.link_prediction import _sample_non_edges, evaluate_link_prediction
 from vastgraph.train.node_classification import evaluate_node_classification
 
@@ -560,7 +560,7 @@ def plot_replay(rows: Sequence[Mapping[str, Any]], *, title: str | None = None) 
 
     Panels: micro-F1 (when measured), future-link AUC (when measured), seconds per update (log
     scale) and drift cosine of unchanged vertices. Returns a ``matplotlib.figure.Figure`` (not
-    registered with pyplot), ready for :meth:`~vastgraph.train.report.HtmlReport.figure`.
+    registered with pyplot), ready for :meth:`~vastgraph.report.HtmlReport.figure`.
 
     Example:
         >>> fig = plot_replay([{"step": 0, "method": "dne", "micro_f1": 0.4, "seconds": 1.0},

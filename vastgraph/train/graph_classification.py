@@ -43,12 +43,12 @@ import torch.nn.functional as F
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GINConv, global_add_pool, global_mean_pool
 
-from vastgraph.embed.sgns import check_int
+from vastgraph.validation import check_int
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.store import GraphStore
 from vastgraph.sampling.anonymous import anonymize
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import seed_from
 from vastgraph.sampling.walks import random_walks
 
 MODELS = ("anonymous-walk", "gin")

@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from vastgraph.embed.sgns import check_int
+from vastgraph.validation import check_int
 from vastgraph.errors import ValidationError
 
 HEAD_KINDS = ("auto", "dot", "hadamard", "distance")

@@ -29,7 +29,8 @@ import numpy as np
 
 from vastgraph.errors import SchemaError, ValidationError
 from vastgraph.train.metrics import average_precision, hits_at_k, mrr, roc_auc
-from vastgraph.train.node_classification import _check_vectors, sklearn_seed
+from vastgraph.seeding import sklearn_seed
+from vastgraph.train.node_classification import _check_vectors
 
 SCORE_OPERATORS = ("dot", "cosine")
 FEATURE_OPERATORS = ("hadamard", "average", "l1", "l2", "dot", "cosine")
@@ -209,7 +210,7 @@ def split_edges(graph: Any, etype: Any = None, *, test_fraction: float = 0.1, va
         >>> pos.shape, neg.shape, train.num_undirected_edges()
         ((4, 2), (4, 2), 16)
     """
-    from vastgraph.sampling.rng import seed_from
+    from vastgraph.seeding import seed_from
 
     test_fraction = _fraction("test_fraction", test_fraction, allow_zero=False)
     valid_fraction = _fraction("valid_fraction", valid_fraction, allow_zero=True)

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from vastgraph.errors import ValidationError
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import sklearn_seed
 from vastgraph.train.metrics import f1_scores
 
 
@@ -99,13 +99,6 @@ def l2_normalize(x: np.ndarray) -> np.ndarray:
     norm[norm == 0] = 1.0
     return x / norm
 
-
-def sklearn_seed(random_state: Any) -> int:
-    """A seed in ``[0, 2³²)`` for scikit-learn from None, an int or a numpy Generator."""
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool) \
-            and 0 <= int(random_state) < 2**32:
-        return int(random_state)
-    return int(seed_from(random_state) % np.uint64(2**32))
 
 
 def top_k_predictions(scores: np.ndarray, k: np.ndarray) -> np.ndarray:

@@ -95,7 +95,7 @@ def evaluate_reconstruction(vectors: Any, graph: Any, *, etype: Any = None,
         >>> evaluate_reconstruction(x, b.build(), ks=(2,)).precision
         {2: 1.0}
     """
-    from vastgraph.sampling.rng import seed_from
+    from vastgraph.seeding import seed_from
 
     x = _check_vectors(vectors)
     n_total = graph.num_nodes_total()

@@ -61,11 +61,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from vastgraph.embed.sgns import check_float, check_int, check_progress
+from vastgraph.validation import check_float, check_int, check_progress
 from vastgraph.errors import CorruptStoreError, EmptyInputError, StoreError, ValidationError
 from vastgraph.nn.base import NodeModel
-from vastgraph.nn.pyg_baselines import derive_seed
-from vastgraph.sampling.rng import seed_from
+from vastgraph.seeding import derive_int, seed_from
 from vastgraph.train.link_head import LinkHead, resolve_head_kind
 from vastgraph.train.metrics import average_precision, f1_scores, roc_auc
 
@@ -278,7 +277,7 @@ class Trainer:
         self._y = torch.from_numpy(y.astype(np.float32) if multilabel else y).to(self.device)
         self._train, self._valid = tr, va
         self.head_ = torch.nn.Linear(self.model.out_dim, n_classes)
-        gen = torch.Generator().manual_seed(derive_seed(self._seed, 0xEAD))
+        gen = torch.Generator().manual_seed(derive_int(self._seed, 0xEAD))
         bound = float(np.sqrt(6.0 / (self.model.out_dim + n_classes)))
         with torch.no_grad():
             self.head_.weight.copy_(torch.rand(self.head_.weight.shape, generator=gen) * 2 * bound - bound)
@@ -314,7 +313,7 @@ class Trainer:
         self._train = pos
         self._valid = (vp, vn) if vp.shape[0] and vn.shape[0] else None
         self.head_ = LinkHead(self.model.out_dim, self.link_head, model=self.model,
-                              random_state=derive_seed(self._seed, 0xEAD))
+                              random_state=derive_int(self._seed, 0xEAD))
 
     # ------------------------------------------------------------------ epochs
     def _run_epoch(self, epoch: int) -> None:
@@ -322,12 +321,12 @@ class Trainer:
         self.model.train()
         self.head_.train()
         n_items = self._train.shape[0]
-        gen = torch.Generator().manual_seed(derive_seed(self._seed, epoch, 0))
+        gen = torch.Generator().manual_seed(derive_int(self._seed, epoch, 0))
         perm = torch.randperm(n_items, generator=gen).numpy()
         total, count = 0.0, 0
         for b, lo in enumerate(range(0, n_items, self.batch_size)):
             idx = perm[lo:lo + self.batch_size]
-            bseed = derive_seed(self._seed, epoch, b + 1)
+            bseed = derive_int(self._seed, epoch, b + 1)
             self.model.reseed(bseed)
             loss, nodes = (self._node_loss(idx) if self.task == "node-classification"
                            else self._link_loss(idx, bseed))
@@ -370,7 +369,7 @@ class Trainer:
 
         pos = self._train[idx]
         ns, nd = corrupt_edges(self.graph_, pos[:, 0], pos[:, 1], etype=self._info["etype"],
-                               num_negatives=self.num_negatives, random_state=derive_seed(bseed, 2))
+                               num_negatives=self.num_negatives, random_state=derive_int(bseed, 2))
         pairs = self._pair_ids(np.concatenate([pos, np.stack([ns, nd], axis=1)]))
         target = torch.zeros(pairs.shape[0], device=self.device)
         target[:pos.shape[0]] = 1.0
@@ -402,7 +401,7 @@ class Trainer:
         return self.head_(h[inv_t[:, 0]], h[inv_t[:, 1]]).float().cpu().numpy()
 
     def _validate(self, epoch: int) -> float:
-        seed = derive_seed(self._seed, epoch, 0xA11D)
+        seed = derive_int(self._seed, epoch, 0xA11D)
         if self.task == "link-prediction":
             vp, vn = self._valid
             s = self._scores(np.concatenate([vp, vn]), seed)
@@ -439,13 +438,13 @@ class Trainer:
         """Eval-mode representations, float32 ``(len(nodes), out_dim)`` (None: every node, in id order)."""
         self._check_fitted()
         ids = self._nodes(nodes)
-        return self._eval_forward(ids, derive_seed(self._seed, 0xE1BED)).float().cpu().numpy()
+        return self._eval_forward(ids, derive_int(self._seed, 0xE1BED)).float().cpu().numpy()
 
     def predict(self, nodes: Any) -> np.ndarray:
         """Node classification: class ids ``(n,)`` (multi-label: 0/1 ``(n, C)``) of ``nodes``.
         Link prediction: edge probabilities ``(k,)`` of dense ``(k, 2)`` pairs of the split edge type."""
         self._check_fitted()
-        seed = derive_seed(self._seed, 0x9ED)
+        seed = derive_int(self._seed, 0x9ED)
         if self.task == "link-prediction":
             pairs = np.asarray(nodes)
             if pairs.ndim != 2 or pairs.shape[1] != 2 or (pairs.size and pairs.dtype.kind not in "iu"):
@@ -462,7 +461,7 @@ class Trainer:
         """Test metrics: ``{"micro_f1", "macro_f1"}`` of ``nodes`` (labels default to the fitted ones), or
         ``{"auc", "ap"}`` of positive/negative pairs (default: the split's test pairs)."""
         self._check_fitted()
-        seed = derive_seed(self._seed, 0x7E57)
+        seed = derive_int(self._seed, 0x7E57)
         if self.task == "link-prediction":
             if pos_pairs is None and neg_pairs is None and self.split_ is not None:
                 pos_pairs, neg_pairs = self.split_.test_pos, self.split_.test_neg
