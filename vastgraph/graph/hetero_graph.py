@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from vastgraph.graph.csr_kernels import find_edges
 from vastgraph.graph.id_index import IdIndex
 from vastgraph.graph.schema import EdgeType, resolve_edge_type, resolve_node_type
 from vastgraph.graph.store import Adjacency, FeatureStore, GraphStore
+from vastgraph.graph.view import EdgeChunk
 
 
 @dataclass
@@ -68,11 +69,13 @@ class HeteroGraph(GraphStore, FeatureStore):
     """
 
     def __init__(self, node_types: dict[str, NodeTypeData], edge_types: dict[EdgeType, EdgeTypeData],
-                 info: dict[str, Any] | None = None, path: str | None = None) -> None:
+                 info: dict[str, Any] | None = None, path: str | None = None,
+                 version: str | None = None) -> None:
         self._nodes = dict(node_types)
         self._edges = dict(edge_types)
         self.info: dict[str, Any] = dict(info or {})
         self.path = path
+        self._version = version
         for et in self._edges:
             for t in (et.src, et.dst):
                 if t not in self._nodes:
@@ -106,6 +109,24 @@ class HeteroGraph(GraphStore, FeatureStore):
                     f"this graph has edge types {', '.join(map(str, self._edges)) or '(none)'}; name one")
             return next(iter(self._edges))
         return resolve_edge_type(etype, self._edges)
+
+    @property
+    def version(self) -> str:
+        """The store version this graph was opened from (``v<k>-<digest>`` for a DynamicStore
+        version, ``0-<digest>`` for a plain store), or ``mem-<id>`` for a graph built in memory."""
+        return self._version if self._version is not None else f"mem-{id(self):x}"
+
+    def has_weights(self, etype: Any = None) -> bool:
+        return self.edge_store(etype).csr.weight is not None
+
+    def has_times(self, etype: Any = None) -> bool:
+        return self.edge_store(etype).csr.time is not None
+
+    def id_index(self, ntype: str | None = None) -> IdIndex:
+        return self.node_store(ntype).ids
+
+    def node_data_names(self, ntype: str | None = None) -> list[str]:
+        return sorted(self.node_store(ntype).data)
 
     def node_store(self, ntype: str | None = None) -> NodeTypeData:
         return self._nodes[self.node_type(ntype)]
@@ -147,9 +168,38 @@ class HeteroGraph(GraphStore, FeatureStore):
 
     def edge_index(self, etype: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """COO ``(src, dst)`` int64 arrays in CSR order (materialises O(edges) memory)."""
-        adj = self.adjacency(etype)
+        e = self.coo(etype)
+        return e.src, e.dst
+
+    def iter_edges(self, etype: Any = None, *, chunk_size: int = 1 << 22,
+                   reverse: bool = False) -> Iterator[EdgeChunk]:
+        """The edges of one edge type in CSR order (``reverse``: CSC order, ``src`` being the
+        destination), ``chunk_size`` entries at a time; only one chunk is expanded at once."""
+        from vastgraph.validation import check_int
+
+        step = check_int("chunk_size", chunk_size, 1)
+        et = self.edge_type(etype)
+        adj = self.adjacency(et, reverse=reverse)
+        indptr = np.asarray(adj.indptr)
+        for lo in range(0, adj.nnz, step):
+            hi = min(lo + step, adj.nnz)
+            first = int(np.searchsorted(indptr, lo, side="right")) - 1
+            last = int(np.searchsorted(indptr, hi, side="left"))
+            rows = np.arange(first, max(last, first + 1), dtype=np.int64)
+            counts = np.minimum(indptr[rows + 1], hi) - np.maximum(indptr[rows], lo)
+            src = np.repeat(rows, np.maximum(counts, 0))
+            yield EdgeChunk(et, src, np.asarray(adj.indices[lo:hi], dtype=np.int64),
+                            None if adj.weight is None else np.asarray(adj.weight[lo:hi]),
+                            None if adj.time is None else np.asarray(adj.time[lo:hi]), lo)
+
+    def coo(self, etype: Any = None, *, reverse: bool = False) -> EdgeChunk:
+        """All edges of one edge type as one COO chunk in CSR order (``reverse``: CSC order)."""
+        et = self.edge_type(etype)
+        adj = self.adjacency(et, reverse=reverse)
         src = np.repeat(np.arange(adj.n_rows, dtype=np.int64), adj.degree())
-        return src, np.asarray(adj.indices, dtype=np.int64)
+        return EdgeChunk(et, src, np.asarray(adj.indices, dtype=np.int64),
+                         None if adj.weight is None else np.asarray(adj.weight),
+                         None if adj.time is None else np.asarray(adj.time), 0)
 
     def find_edges(self, src: Any, dst: Any, etype: Any = None) -> np.ndarray:
         """CSR position of each edge ``(src[i], dst[i])`` or -1 where absent."""
@@ -256,9 +306,9 @@ class HeteroGraph(GraphStore, FeatureStore):
     @classmethod
     def open(cls, path: str, *, verify: bool = False, mmap: bool = True) -> "HeteroGraph":
         """Open a store folder, memory-mapping its arrays (``verify=True`` checks every checksum)."""
-        from vastgraph.graph.storage import open_graph
+        from vastgraph.graph.storage import open_store
 
-        return open_graph(path, verify=verify, mmap=mmap)
+        return open_store(path, verify=verify, mmap=mmap)
 
     def __repr__(self) -> str:
         nt = ", ".join(f"{k}={v.count}" for k, v in self._nodes.items())

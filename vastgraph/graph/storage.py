@@ -27,6 +27,7 @@ from vastgraph.errors import CorruptStoreError, FormatVersionError, StoreError, 
 from vastgraph.graph.id_index import IdIndex
 from vastgraph.graph.schema import EdgeType
 from vastgraph.graph.store import Adjacency
+from vastgraph.graph.view import open_graph  # noqa: F401  (the URI-dispatching opener)
 
 FORMAT_NAME = "vastgraph-store"
 FORMAT_VERSION = 1
@@ -296,8 +297,11 @@ def current_version(path: str | os.PathLike) -> Path:
     return p
 
 
-def open_graph(path: str | os.PathLike, *, verify: bool = False, mmap: bool = True):
-    """Open a store folder (a DynamicStore folder: its current version) as a :class:`HeteroGraph`."""
+def open_store(path: str | os.PathLike, *, verify: bool = False, mmap: bool = True):
+    """Open a store folder (a DynamicStore folder: its current version) as a :class:`HeteroGraph`.
+
+    :func:`vastgraph.graph.view.open_graph` (also importable from here) dispatches folders to this.
+    """
     from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph, NodeTypeData
 
     p = current_version(path)
@@ -333,7 +337,16 @@ def open_graph(path: str | os.PathLike, *, verify: bool = False, mmap: bool = Tr
             raise CorruptStoreError(f"{p}: edge type {et} has {csr.n_rows} rows/{csr.nnz} entries, "
                                     f"meta.json says {n_src}/{e['entries']}")
         edges[et] = EdgeTypeData(et, csr, csc, undirected=e["undirected"])
-    return HeteroGraph(nodes, edges, info=meta.get("info", {}), path=str(p))
+    return HeteroGraph(nodes, edges, info=meta.get("info", {}), path=str(p),
+                       version=_version_name(Path(path).absolute(), p, meta))
+
+
+def _version_name(root: Path, p: Path, meta: dict[str, Any]) -> str:
+    """``v<k>`` for a DynamicStore version, else ``0``, with the store's content digest."""
+    sums = "".join(str(a.get("blake2b", "")) for _, a in sorted(meta.get("arrays", {}).items()))
+    digest = hashlib.blake2b(sums.encode(), digest_size=6).hexdigest()
+    name = p.name if p != root else "0"
+    return f"{name}-{digest}"
 
 
 def verify_store(path: str | os.PathLike) -> dict[str, str]:

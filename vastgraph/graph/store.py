@@ -135,6 +135,10 @@ class GraphStore(ABC):
         (u,) = self._check_nodes(et.dst if reverse else et.src, [node])
         return adj.indices[adj.indptr[u]:adj.indptr[u + 1]]
 
+    def check_nodes(self, ntype: str | None, nodes: Any) -> np.ndarray:
+        """``nodes`` as int64 dense ids of ``ntype``, or raise naming the bad ones."""
+        return self._check_nodes(self.node_type(ntype) if hasattr(self, "node_type") else ntype, nodes)
+
     def _check_nodes(self, ntype: str, nodes: Any) -> np.ndarray:
         from vastgraph.errors import UnknownIdError, ValidationError
 
