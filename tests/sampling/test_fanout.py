@@ -140,8 +140,11 @@ def test_deterministic_and_thread_independent(graph):
 
 def test_scratch_map_is_reset(graph):
     sample_fanout(graph, np.arange(100), [5, 5], random_state=0)
-    pool = graph.derived[("fanout_map_pool", "node")]
+    from vastgraph.sampling.engine import engine_for
+
+    pool = engine_for(graph).cached(("fanout_map_pool", "node"), list)
     assert pool and all((m == -1).all() for m in pool)
+    assert not graph.__dict__.get("_derived")  # the engine, not the graph, holds derived data
 
 
 def test_heterogeneous_follows_pyg_convention(hetero):

@@ -1,8 +1,10 @@
-"""The sampling engine: numba kernels and their Python faces.
+"""Sampling: the :class:`~vastgraph.sampling.engine.SamplingEngine` interface and its public faces.
 
-Neighbour / fanout / negative sampling, random walks (uniform, weighted, node2vec, metapath,
-temporal), anonymous walks, PyG loaders, and the Gremlin-like query language. Submodules are
-imported on first use so that importing one part does not load (or compile) the others.
+Neighbour / fanout / negative sampling, edge samples, random walks (uniform, weighted, node2vec,
+metapath, temporal), anonymous walks, PyG loaders, and the Gremlin-like query language. The public
+functions validate their arguments and delegate to ``engine_for(graph)``; the local store's engine
+(:mod:`vastgraph.sampling.local`) runs numba kernels over its CSR arrays. Submodules are imported on
+first use so that importing one part does not load (or compile) the others.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from vastgraph.lazy import lazy_getattr
 
 _EXPORTS = {
+    "SamplingEngine": "engine", "WalkSpec": "engine", "WalkResult": "engine", "EdgeSample": "engine",
+    "HopResult": "engine", "engine_for": "engine", "register_engine": "engine", "LocalEngine": "local",
     "sample_neighbors": "neighbors", "SampledNeighbors": "neighbors",
     "sample_fanout": "fanout", "SampledSubgraph": "fanout", "FanoutPlan": "fanout",
     "sample_negatives": "negative", "corrupt_edges": "negative",

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from vastgraph.errors import EmptyInputError, ValidationError
-from vastgraph.graph.store import GraphStore
+from vastgraph.graph.view import GraphView
 from vastgraph.sampling.walks import random_walks, walk_edge_type
 
 _BLOCK = 256
@@ -250,7 +250,7 @@ def walk_type_distribution(source: Any, *, n_nodes: int | None = None,
         >>> dist.toarray().tolist(), vocab.types.tolist()
         ([[0.5, 0.5], [1.0, 0.0]], [[0, 1, 0], [0, 1, 2]])
     """
-    if isinstance(source, GraphStore):
+    if isinstance(source, GraphView):
         et = walk_edge_type(source, etype, "walk_type_distribution")
         walks = random_walks(source, start=start, walks_per_node=walks_per_node, walk_length=walk_length,
                              etype=et, p=p, q=q, random_state=random_state)

@@ -4,10 +4,10 @@ Hop ``h`` takes the nodes first reached at hop ``h - 1`` (the seeds at hop 0) as
 For every edge type ``(s, r, d)`` with a non-zero fanout ``k_h``, each frontier node of type ``d``
 samples up to ``k_h`` in-neighbours of type ``s`` from the CSC of the edge type (PyG's
 convention: messages then flow along the stored edge direction, neighbour → target). Sampled
-nodes get local ids in order of discovery, per node type, seeds first; an array-based map (a
-scratch array of ``num_nodes`` entries, reset after use) relabels them in one pass without
-hashing. Row sampling runs in parallel with one random stream per (hop, edge type, row), so a
-result depends only on ``random_state``.
+nodes get local ids in order of discovery, per node type, seeds first (the local engine relabels
+them in one pass with a pooled scratch array of ``num_nodes`` entries, without hashing). Row
+sampling runs in parallel with one random stream per (hop, edge type, row), so a result depends
+only on ``random_state``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numba as nb
 import numpy as np
 
 from vastgraph.errors import EmptyInputError, SchemaError, ValidationError
 from vastgraph.graph.schema import EdgeType, resolve_edge_type
-from vastgraph.sampling.neighbors import (as_node_ids, check_count, resolve_method, sample_positions,
-                                          time_bounds, weight_tables)
-from vastgraph.seeding import derive_seed, seed_from
+from vastgraph.graph.view import GraphView
+from vastgraph.sampling.engine import engine_for
+from vastgraph.sampling.neighbors import WEIGHTED, as_node_ids, check_count, resolve_method, time_bounds
+from vastgraph.seeding import seed_from
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,9 @@ class SampledSubgraph:
         edge_index_dict: ``{etype: int64 (2, E)}`` local ids; row 0 indexes ``node_dict[etype.src]``
             (the sampled neighbour), row 1 ``node_dict[etype.dst]`` (the node it was sampled for).
             Edges are grouped by hop.
-        edge_pos_dict: ``{etype: int64 (E,)}`` positions of the edges in
-            ``graph.adjacency(etype, reverse=True)`` (the CSC; the CSR itself when symmetric).
+        edge_pos_dict: ``{etype: int64 (E,)}`` positions of the edges in the edge type's in-edge
+            order (the CSC; the CSR itself when symmetric), as ``SampledNeighbors.edge_pos`` with
+            ``reverse=True``.
         num_sampled_nodes_dict: ``{ntype: [seeds, new at hop 1, ..., new at hop H]}``.
         num_sampled_edges_dict: ``{etype: [edges of hop 1, ..., edges of hop H]}``.
         seed_types: the node types that had seeds, in the order given.
@@ -106,43 +107,13 @@ class SampledSubgraph:
         return self.edge_index_dict[et][:, start:start + counts[hop]]
 
 
-# ----------------------------------------------------------------------------- kernels
-@nb.njit(nogil=True, cache=True)
-def init_map(seeds, mapping):  # pragma: no cover - numba
-    """Map each seed to its (first) position."""
-    for i in range(seeds.shape[0]):
-        v = seeds[i]
-        if mapping[v] < 0:
-            mapping[v] = i
-
-
-@nb.njit(nogil=True, cache=True)
-def relabel(nbr, ptr, lo, mapping, nodes, n):  # pragma: no cover - numba
-    """Local ids of the sampled neighbours (new ones appended to ``nodes``) and of their targets."""
-    e_total = nbr.shape[0]
-    src = np.empty(e_total, dtype=np.int64)
-    dst = np.empty(e_total, dtype=np.int64)
-    for i in range(ptr.shape[0] - 1):
-        for e in range(ptr[i], ptr[i + 1]):
-            v = nbr[e]
-            loc = mapping[v]
-            if loc < 0:
-                loc = n
-                mapping[v] = n
-                nodes[n] = v
-                n += 1
-            src[e] = loc
-            dst[e] = lo + i
-    return src, dst, n
-
-
 # ----------------------------------------------------------------------------- input parsing
 def _is_single_etype(etype: Any) -> bool:
     return isinstance(etype, str) or (isinstance(etype, tuple) and len(etype) == 3
                                       and all(isinstance(p, str) for p in etype))
 
 
-def parse_fanouts(graph: Any, fanouts: Any, etype: Any) -> tuple[int, dict[EdgeType, list[int]]]:
+def parse_fanouts(graph: GraphView, fanouts: Any, etype: Any) -> tuple[int, dict[EdgeType, list[int]]]:
     """``(hops, {etype: fanout per hop})`` from a list of ints or a ``{etype: list}`` mapping."""
     if isinstance(fanouts, Mapping):
         if etype is not None:
@@ -182,7 +153,7 @@ def _fanout_list(seq: Any, name: str, *, allow_zero: bool) -> list[int]:
     return vals
 
 
-def infer_seed_type(graph: Any, etypes: Sequence[EdgeType]) -> str:
+def infer_seed_type(graph: GraphView, etypes: Sequence[EdgeType]) -> str:
     """The node type of seeds given as a plain array: the only node type, or the sampled edge
     types' common destination type."""
     if len(graph.node_types) == 1:
@@ -194,7 +165,7 @@ def infer_seed_type(graph: Any, etypes: Sequence[EdgeType]) -> str:
     return dsts.pop()
 
 
-def parse_seeds(graph: Any, seeds: Any, etypes: Sequence[EdgeType]) -> dict[str, np.ndarray]:
+def parse_seeds(graph: GraphView, seeds: Any, etypes: Sequence[EdgeType]) -> dict[str, np.ndarray]:
     """``{ntype: dense ids}`` from an array, an ``(ntype, array)`` pair or a mapping."""
     if isinstance(seeds, Mapping):
         items = list(seeds.items())
@@ -214,37 +185,8 @@ def parse_seeds(graph: Any, seeds: Any, etypes: Sequence[EdgeType]) -> dict[str,
     return out
 
 
-# ----------------------------------------------------------------------------- scratch maps
-def _acquire_map(graph: Any, ntype: str) -> np.ndarray:
-    pool = graph.derived.setdefault(("fanout_map_pool", ntype), [])
-    try:
-        return pool.pop()
-    except IndexError:
-        return np.full(graph.num_nodes(ntype), -1, dtype=np.int32)
-
-
-def _release_map(graph: Any, ntype: str, mapping: np.ndarray, used: np.ndarray) -> None:
-    mapping[used] = -1
-    graph.derived.setdefault(("fanout_map_pool", ntype), []).append(mapping)
-
-
-class _NodeBuffer:
-    """Growable int64 array of one type's sampled nodes."""
-
-    def __init__(self, seeds: np.ndarray) -> None:
-        self.arr = np.empty(max(16, 2 * seeds.size), dtype=np.int64)
-        self.arr[:seeds.size] = seeds
-        self.n = int(seeds.size)
-
-    def reserve(self, extra: int) -> None:
-        if self.n + extra > self.arr.size:
-            new = np.empty(max(2 * self.arr.size, self.n + extra), dtype=np.int64)
-            new[:self.n] = self.arr[:self.n]
-            self.arr = new
-
-
 # ----------------------------------------------------------------------------- public
-def sample_fanout(graph: Any, seeds: Any, fanouts: Any = (15, 10, 5), *, etype: Any = None,
+def sample_fanout(graph: GraphView, seeds: Any, fanouts: Any = (15, 10, 5), *, etype: Any = None,
                   replace: bool = False, weighted: bool = False, time_window: tuple[int, int] | None = None,
                   before: int | None = None, random_state: Any = None) -> SampledSubgraph:
     """Sample a multi-hop neighbourhood of ``seeds`` (GraphSAGE-style fanout; PyG NeighborLoader).
@@ -257,7 +199,7 @@ def sample_fanout(graph: Any, seeds: Any, fanouts: Any = (15, 10, 5), *, etype: 
     ``B·Π k_h`` edges are sampled for ``B`` seeds.
 
     Args:
-        graph: a :class:`~vastgraph.graph.GraphStore`.
+        graph: a :class:`~vastgraph.graph.view.GraphView`.
         seeds: dense ids (array; the seed type is the only node type, or the destination type shared by
             the sampled edge types), ``(ntype, ids)``, or ``{ntype: ids}``. Must not be empty.
         fanouts: neighbours per hop ``[k_1, ..., k_H]`` (each >= 1, or -1 for all) applied to every
@@ -277,9 +219,15 @@ def sample_fanout(graph: Any, seeds: Any, fanouts: Any = (15, 10, 5), *, etype: 
         target), CSC positions and per-hop counts.
 
     Example:
-        >>> sub = sample_fanout(g, np.arange(1024), [15, 10], random_state=0)
-        >>> sub.nodes[:1024]  # the seeds
-        >>> sub.edge_index    # (2, E) local ids, row 0 = neighbour, row 1 = target
+        >>> from vastgraph.graph import GraphBuilder
+        >>> b = GraphBuilder(directed=False, id_mode="dense")
+        >>> _ = b.add_edges(np.arange(99), np.arange(1, 100))  # a path 0 - 1 - ... - 99
+        >>> g = b.build()
+        >>> sub = sample_fanout(g, np.arange(10), [2, 2], random_state=0)
+        >>> sub.nodes[:10].tolist() == list(range(10))  # the seeds come first
+        True
+        >>> sub.edge_index.shape[0], sub.num_sampled_edges  # (2, E) local ids, neighbour -> target
+        (2, [19, 2])
     """
     plan = FanoutPlan(graph, fanouts, etype=etype, replace=replace, weighted=weighted,
                       time_window=time_window, before=before)
@@ -293,11 +241,16 @@ class FanoutPlan:
     alias tables and time bounds are done once here, so :meth:`sample` only samples.
 
     Example:
-        >>> plan = FanoutPlan(g, [15, 10])
-        >>> sub = plan.sample({"node": np.arange(1024)}, np.uint64(7))
+        >>> from vastgraph.graph import GraphBuilder
+        >>> b = GraphBuilder(directed=False, id_mode="dense")
+        >>> _ = b.add_edges(np.arange(99), np.arange(1, 100))
+        >>> plan = FanoutPlan(b.build(), [15, 10])
+        >>> sub = plan.sample({"node": np.arange(10)}, np.uint64(7))
+        >>> sub.batch_size, sub.num_hops
+        (10, 2)
     """
 
-    def __init__(self, graph: Any, fanouts: Any, *, etype: Any = None, replace: bool = False,
+    def __init__(self, graph: GraphView, fanouts: Any, *, etype: Any = None, replace: bool = False,
                  weighted: bool = False, time_window: tuple[int, int] | None = None,
                  before: int | None = None) -> None:
         self.graph = graph
@@ -305,11 +258,14 @@ class FanoutPlan:
         self.etypes = list(self.fan)
         self.replace = bool(replace)
         self.code = resolve_method("uniform", bool(weighted), self.replace)
-        self.prepared = []
+        self.filters = []
         for et in self.etypes:
-            adj = graph.adjacency(et, reverse=True)
-            self.prepared.append((et, adj, weight_tables(graph, et, True, self.code),
-                                  time_bounds(adj, et, time_window, before)))
+            if self.code == WEIGHTED and not graph.has_weights(et):
+                raise ValidationError(f"edge type {et} has no edge weights; method='weighted' needs them "
+                                      "(use method='uniform')")
+            self.filters.append(time_bounds(graph, et, time_window, before))
+        self.engine = engine_for(graph)
+        self.prepared = self.engine.prepare_fanout(self)  # the engine's per-edge-type tables
 
     def node_types(self, seed_types: Any) -> list[str]:
         """Node types a sample from seeds of ``seed_types`` holds (seed types first)."""
@@ -318,53 +274,4 @@ class FanoutPlan:
 
     def sample(self, seed_dict: dict[str, np.ndarray], base: Any) -> SampledSubgraph:
         """Sample from validated ``{ntype: dense ids}`` seeds with 64-bit seed ``base``."""
-        graph, fan, etypes = self.graph, self.fan, self.etypes
-        ntypes = self.node_types(seed_dict)
-        bufs = {nt: _NodeBuffer(seed_dict.get(nt, np.zeros(0, np.int64))) for nt in ntypes}
-        maps: dict[str, np.ndarray] = {}
-        counts = {nt: [bufs[nt].n] for nt in ntypes}
-        parts: dict[EdgeType, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {et: [] for et in etypes}
-        ecounts: dict[EdgeType, list[int]] = {et: [] for et in etypes}
-        try:
-            for nt in ntypes:
-                maps[nt] = _acquire_map(graph, nt)
-                init_map(bufs[nt].arr[:bufs[nt].n], maps[nt])
-            frontier = {nt: (0, bufs[nt].n) for nt in ntypes}
-            for h in range(self.hops):
-                start = {nt: bufs[nt].n for nt in ntypes}
-                for j, (et, adj, tables, filt) in enumerate(self.prepared):
-                    k = fan[et][h]
-                    lo, hi = frontier[et.dst]
-                    if k == 0 or hi == lo:
-                        ecounts[et].append(0)
-                        continue
-                    ptr, pos, nbr = sample_positions(adj, tables, bufs[et.dst].arr[lo:hi], k, self.replace,
-                                                self.code, filt, derive_seed(base, h * len(etypes) + j))
-                    buf = bufs[et.src]
-                    buf.reserve(pos.size)  # may move the array; relabel uses offsets, not a rows view
-                    src, dst, buf.n = relabel(nbr, ptr, lo, maps[et.src], buf.arr, buf.n)
-                    parts[et].append((src, dst, pos))
-                    ecounts[et].append(int(pos.size))
-                for nt in ntypes:
-                    counts[nt].append(bufs[nt].n - start[nt])
-                    frontier[nt] = (start[nt], bufs[nt].n)
-        finally:
-            for nt, mapping in maps.items():
-                _release_map(graph, nt, mapping, bufs[nt].arr[:bufs[nt].n])
-        edge_index, edge_pos = {}, {}
-        for et in etypes:
-            ps = parts[et]
-            if len(ps) == 1:
-                ei = np.empty((2, ps[0][0].size), dtype=np.int64)
-                ei[0], ei[1] = ps[0][0], ps[0][1]
-                edge_index[et], edge_pos[et] = ei, ps[0][2]
-            elif ps:
-                ei = np.empty((2, sum(p[0].size for p in ps)), dtype=np.int64)
-                np.concatenate([p[0] for p in ps], out=ei[0])
-                np.concatenate([p[1] for p in ps], out=ei[1])
-                edge_index[et], edge_pos[et] = ei, np.concatenate([p[2] for p in ps])
-            else:
-                edge_index[et] = np.zeros((2, 0), dtype=np.int64)
-                edge_pos[et] = np.zeros(0, dtype=np.int64)
-        nodes = {nt: bufs[nt].arr[:bufs[nt].n].copy() for nt in ntypes}
-        return SampledSubgraph(nodes, edge_index, edge_pos, counts, ecounts, tuple(seed_dict))
+        return self.engine.sample_blocks(self, seed_dict, base)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from vastgraph.errors import ValidationError
+from vastgraph.graph.view import GraphView
 from vastgraph.sampling.fanout import FanoutPlan
 from vastgraph.sampling.negative import DISTRIBUTIONS, MODES, corrupt_edges
 from vastgraph.sampling.neighbor_loader import batch_seed, check_batch_size, epoch_order, to_pyg
@@ -40,7 +41,7 @@ class LinkLoader:
     sampled message-passing graph (as in PyG); hold them out of ``graph`` to avoid leakage.
 
     Args:
-        graph: a :class:`~vastgraph.graph.HeteroGraph`.
+        graph: a :class:`~vastgraph.graph.view.GraphView`.
         edges: ``(src, dst)`` dense ids of the supervision edges; None: every edge of ``etype``.
         fanouts: neighbours per hop or ``{etype: [...]}`` (see ``sample_fanout``). Default (10, 5).
         etype: edge type of the supervision edges (None: the only one).
@@ -58,14 +59,16 @@ class LinkLoader:
         random_state: None, an int or a ``numpy.random.Generator``.
 
     Example:
-        >>> loader = LinkLoader(g, fanouts=[10, 5], batch_size=256, num_negatives=1, random_state=0)
-        >>> for batch in loader:
-        ...     h = model(batch.x, batch.edge_index)
-        ...     s, d = batch.edge_label_index
-        ...     loss = F.binary_cross_entropy_with_logits((h[s] * h[d]).sum(-1), batch.edge_label)
+        >>> from vastgraph.graph import GraphBuilder
+        >>> b = GraphBuilder(directed=True, id_mode="dense")
+        >>> _ = b.add_edges(np.arange(50), (np.arange(50) * 7 + 1) % 50)
+        >>> loader = LinkLoader(b.build(), fanouts=[2, 2], batch_size=32, num_negatives=1, random_state=0)
+        >>> batch = next(iter(loader))  # h = model(batch.x, batch.edge_index); s, d = batch.edge_label_index
+        >>> tuple(batch.edge_label_index.shape), batch.edge_label.tolist()[30:34]
+        ((2, 64), [1.0, 1.0, 0.0, 0.0])
     """
 
-    def __init__(self, graph: Any, edges: Any = None, fanouts: Any = (10, 5), *, etype: Any = None,
+    def __init__(self, graph: GraphView, edges: Any = None, fanouts: Any = (10, 5), *, etype: Any = None,
                  sample_etype: Any = None, batch_size: int = 1024, shuffle: bool = False,
                  drop_last: bool = False, num_negatives: int = 1, negative_mode: str = "tail",
                  negative_distribution: str = "uniform", filtered: bool = True, replace: bool = False,
@@ -76,9 +79,8 @@ class LinkLoader:
         self.plan = FanoutPlan(graph, fanouts, etype=sample_etype, replace=replace, weighted=weighted)
         et = self.etype
         if edges is None:
-            adj = graph.adjacency(et)
-            src = np.repeat(np.arange(adj.n_rows, dtype=np.int64), adj.degree())
-            dst = np.asarray(adj.indices, dtype=np.int64)
+            coo = graph.coo(et)
+            src, dst = coo.src, coo.dst
         else:
             if not isinstance(edges, (tuple, list)) or len(edges) != 2:
                 raise ValidationError(f"edges: expected a pair (src, dst) of id arrays, got "

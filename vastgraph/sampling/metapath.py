@@ -4,81 +4,26 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numba as nb
 import numpy as np
 
 from vastgraph.errors import ValidationError
 from vastgraph.graph.schema import EdgeType
-from vastgraph.graph.store import GraphStore
-from vastgraph.sampling.alias import alias_draw, alias_tables
-from vastgraph.seeding import next_int, seed_from
-from vastgraph.sampling.walk_kernels import LANES, init_lanes
-from vastgraph.sampling.walks import check_counts, check_start, row_sums, run_chunked
+from vastgraph.graph.view import GraphView
+from vastgraph.sampling.engine import WalkSpec, engine_for
+from vastgraph.sampling.walks import check_start
 
 REVERSE_PREFIX = "~"
 
 
-@nb.njit(nogil=True, parallel=True, cache=True)
-def _metapath_kernel(indptrs, indices, probs, aliases, weighted, dst_offsets, start_offset, starts,
-                     first, count, walk_length, seed, out):  # pragma: no cover - numba
-    """Step ``j`` (1-based) follows adjacency ``(j - 1) % len(indptrs)``; ids out are global."""
-    n_steps = len(indptrs)  # tuples of equal-typed arrays, indexed by the step
-    n_blocks = (count + LANES - 1) // LANES
-    for blk in nb.prange(n_blocks):
-        i0 = blk * LANES
-        nl = min(LANES, count - i0)
-        st = np.empty(LANES, np.uint64)
-        cur = np.empty(LANES, np.int64)
-        init_lanes(starts, first, i0, nl, seed, st, cur, out)
-        for lane in range(nl):
-            out[i0 + lane, 0] += start_offset
-        for j in range(1, walk_length + 1):
-            s = (j - 1) % n_steps
-            indptr = indptrs[s]
-            ind = indices[s]
-            prob = probs[s]
-            alias = aliases[s]
-            use_w = weighted[s]
-            off = dst_offsets[s]
-            for lane in range(nl):
-                v = cur[lane]
-                if v >= 0:
-                    a = indptr[v]
-                    d = indptr[v + 1] - a
-                    if d > 0:
-                        if use_w:
-                            state, k = alias_draw(st[lane], a, d, prob, alias)
-                        else:
-                            state, k = next_int(st[lane], d)
-                        st[lane] = state
-                        v = np.int64(ind[a + k])
-                    else:
-                        v = -1
-                    cur[lane] = v
-                out[i0 + lane, j] = v + off if v >= 0 else -1
-
-
-def _uniform_tuple(arrays: list[np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Arrays as one numba type (read-only if any is, e.g. a memory map) so a step can index them."""
-    arrays = [np.ascontiguousarray(a) for a in arrays]
-    if all(a.flags.writeable for a in arrays):
-        return tuple(arrays)
-    views = []
-    for a in arrays:
-        v = a.view()
-        v.flags.writeable = False
-        views.append(v)
-    return tuple(views)
-
-
-def resolve_metapath(graph: GraphStore, metapath: Any) -> list[tuple[EdgeType, bool]]:
+def resolve_metapath(graph: GraphView, metapath: Any) -> list[tuple[EdgeType, bool]]:
     """``[(edge type, reverse)]`` of a metapath; checks that consecutive steps chain.
 
     An element is anything ``graph.edge_type`` accepts (``"src:rel:dst"``, a bare relation, a
     3-tuple, an :class:`EdgeType`), or a string with the prefix ``"~"`` (``"~click"``,
     ``"~query:click:ad"``) for that edge type walked backwards, from its destination to its source.
     """
-    if isinstance(metapath, (str, EdgeType)) or not isinstance(metapath, Sequence) or len(metapath) == 0:
+    if (isinstance(metapath, (str, bytes, EdgeType)) or not isinstance(metapath, Sequence)
+            or len(metapath) == 0):
         raise ValidationError(f"metapath={metapath!r}: expected a non-empty list of edge types, "
                               f"e.g. ['query:click:ad', '{REVERSE_PREFIX}query:click:ad']")
     steps = []
@@ -99,7 +44,7 @@ def _spell(step: tuple[EdgeType, bool]) -> str:
     return (REVERSE_PREFIX if step[1] else "") + str(step[0])
 
 
-def metapath_walks(graph: GraphStore, metapath: Sequence[Any], *, start: Any = None, walks_per_node: int = 10,
+def metapath_walks(graph: GraphView, metapath: Sequence[Any], *, start: Any = None, walks_per_node: int = 10,
                    walk_length: int = 80, weighted: bool | None = None,
                    random_state: Any = None) -> np.ndarray:
     """Random walks whose i-th step follows edge type ``metapath[i % len(metapath)]``.
@@ -117,7 +62,7 @@ def metapath_walks(graph: GraphStore, metapath: Sequence[Any], *, start: Any = N
     depend on the number of threads.
 
     Args:
-        graph: a :class:`~vastgraph.graph.store.GraphStore`.
+        graph: a :class:`~vastgraph.graph.view.GraphView`.
         metapath: edge types (see above), e.g. ``["query:click:ad", "~query:click:ad"]``.
         start: dense ids of the first step's source type; default all its nodes.
         walks_per_node: walks from each start node (>= 1). Default 10.
@@ -138,13 +83,22 @@ def metapath_walks(graph: GraphStore, metapath: Sequence[Any], *, start: Any = N
         >>> metapath_walks(g, ["click", "~click"], walk_length=2, walks_per_node=1, random_state=0).shape
         (2, 3)
     """
-    steps = resolve_metapath(graph, metapath)
+    resolve_metapath(graph, metapath)  # a bad metapath fails here, before any other check
+    spec = WalkSpec("metapath", walks_per_node=walks_per_node, walk_length=walk_length,
+                    weighted=weighted, metapath=tuple(metapath))
+    return engine_for(graph).walks(spec, start, random_state=random_state).nodes
+
+
+def check_metapath(graph: GraphView, spec: WalkSpec,
+                   start: Any) -> tuple[list[tuple[EdgeType, bool]], list[bool], np.ndarray, str]:
+    """Validate a metapath walk: ``(steps, weighted flag per step, start ids, start node type)``."""
+    steps = resolve_metapath(graph, spec.metapath)
     for i in range(len(steps) - 1):
         if _ends(steps[i])[1] != _ends(steps[i + 1])[0]:
             raise ValidationError(
                 f"metapath step {i} ({_spell(steps[i])}) ends at node type {_ends(steps[i])[1]!r} but "
                 f"step {i + 1} ({_spell(steps[i + 1])}) starts at {_ends(steps[i + 1])[0]!r}")
-    wpn, length = check_counts(walks_per_node, walk_length)
+    length = spec.walk_length
     if length > len(steps) and _ends(steps[-1])[1] != _ends(steps[0])[0]:
         raise ValidationError(
             f"metapath ends at node type {_ends(steps[-1])[1]!r} but starts at {_ends(steps[0])[0]!r}; "
@@ -152,40 +106,18 @@ def metapath_walks(graph: GraphStore, metapath: Sequence[Any], *, start: Any = N
             "into a cycle (or pass walk_length <= len(metapath))")
     start_type = _ends(steps[0])[0]
     starts = check_start(graph, start_type, start)
-    offsets = graph.node_offsets()
-    adjs = [graph.adjacency(et, reverse=rev) for et, rev in steps]
+    weighted = spec.weighted
     flags = []
-    for (et, rev), adj in zip(steps, adjs):
+    for et, _rev in steps:
         if weighted is None:
-            flags.append(adj.weight is not None)
-        elif weighted not in (True, False):
-            raise ValidationError(f"weighted={weighted!r}: expected None, True or False")
-        elif weighted and adj.weight is None:
+            flags.append(bool(graph.has_weights(et)))
+        elif weighted and not graph.has_weights(et):
             raise ValidationError(f"weighted=True but metapath edge type {str(et)!r} has no weights")
         else:
             flags.append(bool(weighted))
-    idx_dtype = np.result_type(*[adj.indices.dtype for adj in adjs])
-    indptrs, indices, probs, aliases = [], [], [], []
-    for (et, rev), adj, use_w in zip(steps, adjs, flags):
-        indptrs.append(np.asarray(adj.indptr, dtype=np.int64))
-        indices.append(np.asarray(adj.indices, dtype=idx_dtype))
-        if use_w:
-            row_sums(graph, et, rev)  # rejects negative weights
-            prob, alias = alias_tables(graph, et, reverse=rev)
-        else:
-            prob, alias = np.empty(0, np.float32), np.empty(0, np.int32)
-        probs.append(prob)
-        aliases.append(alias)
-    indptrs, indices, probs, aliases = (_uniform_tuple(x) for x in (indptrs, indices, probs, aliases))
-    dst_offsets = np.array([offsets[_ends(s)[1]] for s in steps], dtype=np.int64)
-    seed = seed_from(random_state)
-    out = np.empty((starts.shape[0] * wpn, length + 1), dtype=np.int64)
-    wflags = np.array(flags, dtype=np.bool_)
-    start_offset = np.int64(offsets[start_type])
+    return steps, flags, starts, start_type
 
-    def run(first: int, count: int, block: np.ndarray) -> None:
-        _metapath_kernel(indptrs, indices, probs, aliases, wflags, dst_offsets, start_offset, starts,
-                         first, count, length, seed, block)
 
-    run_chunked(run, out, None)
-    return out
+def ends(step: tuple[EdgeType, bool]) -> tuple[str, str]:
+    """``(first, last)`` node type of a metapath step ``(edge type, reverse)``."""
+    return _ends(step)

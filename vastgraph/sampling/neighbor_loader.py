@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from vastgraph.errors import SchemaError, ValidationError
+from vastgraph.graph.view import GraphView
+from vastgraph.sampling.engine import engine_for
 from vastgraph.sampling.fanout import FanoutPlan, SampledSubgraph, infer_seed_type, parse_seeds
 from vastgraph.seeding import derive_seed, seed_from
 
@@ -40,17 +42,20 @@ def epoch_order(base: np.uint64, epoch: int, n: int, shuffle: bool) -> np.ndarra
     return np.random.default_rng([int(base), int(epoch)]).permutation(n)
 
 
-def to_pyg(graph: Any, sub: SampledSubgraph, *, homogeneous: bool, features: bool, labels: bool) -> Any:
+def to_pyg(graph: GraphView, sub: SampledSubgraph, *, homogeneous: bool, features: bool, labels: bool) -> Any:
     """A ``Data`` (homogeneous) or ``HeteroData`` holding ``sub`` with features and labels.
 
     Node attributes: ``n_id`` (original dense ids), ``x`` (features, float32) and ``y`` (labels:
     int64, or float32 multi-hot) where the store has them and they are asked for,
     ``num_sampled_nodes``. Edge attributes: ``edge_index`` (local, neighbour → target), ``e_id``
-    (positions in ``graph.adjacency(etype, reverse=True)``), ``edge_weight`` / ``edge_time`` where
+    (positions in the edge type's in-edge order, as ``SampledSubgraph.edge_pos_dict``),
+    ``edge_weight`` / ``edge_time`` where
     the edge type has them, ``num_sampled_edges``.
     """
     import torch
     from torch_geometric.data import Data, HeteroData
+
+    engine = engine_for(graph)
 
     def node_attrs(store: Any, nt: str, n_id: np.ndarray) -> None:
         store.n_id = torch.from_numpy(n_id)
@@ -69,11 +74,11 @@ def to_pyg(graph: Any, sub: SampledSubgraph, *, homogeneous: bool, features: boo
         pos = sub.edge_pos_dict[et]
         store.edge_index = torch.from_numpy(sub.edge_index_dict[et])
         store.e_id = torch.from_numpy(pos)
-        adj = graph.adjacency(et, reverse=True)
-        if adj.weight is not None:
-            store.edge_weight = torch.from_numpy(np.asarray(adj.weight)[pos])
-        if adj.time is not None:
-            store.edge_time = torch.from_numpy(np.asarray(adj.time)[pos])
+        weight, time = engine.edge_attributes(et, pos, reverse=True)
+        if weight is not None:
+            store.edge_weight = torch.from_numpy(weight)
+        if time is not None:
+            store.edge_time = torch.from_numpy(time)
         store.num_sampled_edges = list(sub.num_sampled_edges_dict[et])
 
     if homogeneous:
@@ -110,7 +115,7 @@ class NeighborLoader:
     attributes per node and edge type (``input_id`` and ``batch_size`` on the seed type).
 
     Args:
-        graph: a :class:`~vastgraph.graph.HeteroGraph` (any GraphStore + FeatureStore).
+        graph: a :class:`~vastgraph.graph.view.GraphView` (features and labels from it).
         seeds: dense ids or a boolean mask of the seed type, or ``(ntype, ids_or_mask)``; None: every
             node of the seed type (the only node type, or the destination type of the sampled edge
             types).
@@ -125,13 +130,19 @@ class NeighborLoader:
         random_state: None, an int or a ``numpy.random.Generator``; equal seeds give equal batches.
 
     Example:
-        >>> loader = NeighborLoader(g, train_ids, [15, 10], batch_size=512, shuffle=True, random_state=0)
-        >>> for batch in loader:
-        ...     out = model(batch.x, batch.edge_index)[:batch.batch_size]
-        ...     loss = F.cross_entropy(out, batch.y[:batch.batch_size])
+        >>> from vastgraph.graph import GraphBuilder
+        >>> b = GraphBuilder(directed=False, id_mode="dense")
+        >>> _ = b.add_edges(np.arange(99), np.arange(1, 100))
+        >>> loader = NeighborLoader(b.build(), np.arange(40), [3, 2], batch_size=16, shuffle=True,
+        ...                         random_state=0)
+        >>> [batch.batch_size for batch in loader]  # train: model(batch.x, batch.edge_index)[:batch_size]
+        [16, 16, 8]
+        >>> batch = next(iter(loader))
+        >>> batch.edge_index.shape[0], int(batch.n_id.shape[0]) >= 16
+        (2, True)
     """
 
-    def __init__(self, graph: Any, seeds: Any = None, fanouts: Any = (15, 10), *, batch_size: int = 1024,
+    def __init__(self, graph: GraphView, seeds: Any = None, fanouts: Any = (15, 10), *, batch_size: int = 1024,
                  shuffle: bool = False, drop_last: bool = False, etype: Any = None, replace: bool = False,
                  weighted: bool = False, time_window: tuple[int, int] | None = None,
                  before: int | None = None,
@@ -175,7 +186,7 @@ class NeighborLoader:
         return data
 
 
-def loader_seeds(graph: Any, seeds: Any, etypes: list) -> tuple[str, np.ndarray]:
+def loader_seeds(graph: GraphView, seeds: Any, etypes: list) -> tuple[str, np.ndarray]:
     """``(seed type, dense ids)`` from ids, a boolean mask, ``(ntype, ...)`` or None (all nodes)."""
     if isinstance(seeds, tuple) and len(seeds) == 2 and isinstance(seeds[0], str):
         ntype, ids = seeds

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vastgraph.graph.view import GraphView
 from vastgraph.sampling.query_exec import execute_plan
 from vastgraph.sampling.query_parser import parse_query
 from vastgraph.sampling.query_plan import Plan
@@ -60,19 +61,24 @@ class Traversal:
     traversal.
 
     Args:
-        graph: a :class:`~vastgraph.graph.store.GraphStore` (with the FeatureStore interface for
-            labels, features and node data).
+        graph: a :class:`~vastgraph.graph.view.GraphView` (labels, features and node data are read
+            from it).
         plan: a plan to continue. Default: empty.
 
     Example:
-        >>> g = Traversal(graph)
+        >>> from vastgraph.graph import GraphBuilder
+        >>> b = GraphBuilder()
+        >>> _ = b.add_edges(["q1", "q1", "q2"], ["a1", "a2", "a2"], etype=("query", "click", "ad"),
+        ...                 weight=[1.0, 2.0, 1.0])
+        >>> g = Traversal(b.build())
         >>> t = g.V("query", ["q1"]).outV("click").sample(2).by("weight").values("id")
         >>> str(t.plan)
         'g.V("query", ["q1"]).outV("click").sample(2).by("weight").values("id")'
-        >>> t.execute(random_state=0).to_pandas()          # doctest: +SKIP
+        >>> sorted(t.execute(random_state=0)["id"].tolist())
+        ['a1', 'a2']
     """
 
-    def __init__(self, graph: Any, plan: Plan | None = None) -> None:
+    def __init__(self, graph: GraphView, plan: Plan | None = None) -> None:
         self.graph = graph
         self.plan = plan if plan is not None else Plan()
 
@@ -173,12 +179,12 @@ class Traversal:
         return f"Traversal({self.plan})"
 
 
-def query(graph: Any, text: str | None = None) -> Traversal:
+def query(graph: GraphView, text: str | None = None) -> Traversal:
     """A traversal over ``graph``: empty (to continue fluently) or parsed from ``text``."""
     return Traversal(graph, None if text is None else parse_query(text))
 
 
-def run_query(graph: Any, text: str, random_state: Any = None) -> QueryResult:
+def run_query(graph: GraphView, text: str, random_state: Any = None) -> QueryResult:
     """Parse and run query ``text`` (e.g. ``'g.V("query", ["q1"]).outV("click").count()'``).
 
     Args:

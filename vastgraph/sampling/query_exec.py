@@ -4,7 +4,8 @@ Each step maps a :class:`~vastgraph.sampling.query_frontier.Frontier` (numpy arr
 next, with a ``parent`` index per new row so origins and ``as`` names follow along. Random steps
 (``sample``, ``sampleN``) run numba kernels in which frontier row ``i`` of step ``s`` draws from
 the stream ``stream(stream(seed, s), i)``: the result is fixed by ``random_state`` alone.
-One-direction ``sample`` steps call :func:`~vastgraph.sampling.neighbors.sample_neighbors`.
+Hops go through the graph's sampling engine (:meth:`~vastgraph.sampling.engine.SamplingEngine.hop`;
+one-direction ``sample`` steps are :func:`~vastgraph.sampling.neighbors.sample_neighbors`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ import numpy as np
 
 from vastgraph.errors import SchemaError, ValidationError
 from vastgraph.graph.schema import EdgeType
+from vastgraph.graph.view import GraphView
+from vastgraph.sampling.engine import engine_for
 from vastgraph.sampling.alias import build_alias
-from vastgraph.sampling.neighbors import sample_neighbors
 from vastgraph.sampling.query_frontier import (Frontier, compare, field_column, node_degree,
                                                scalar_column, sort_order)
-from vastgraph.sampling.query_kernels import (MODE_TOP, MODE_UNIFORM, MODE_WEIGHT, draw_nodes,
-                                              expand_rows, first_occurrences, merge_rows, rank_within,
-                                              sample_counts, sample_rows)
+from vastgraph.sampling.query_kernels import draw_nodes, first_occurrences, rank_within
 from vastgraph.sampling.query_plan import (As, Count, Dedup, Endpoint, EStep, Has, Hop, Limit,
                                            OrderBy, Plan, SampleNodes, Select, Values, VStep)
 from vastgraph.sampling.query_result import QueryResult
@@ -32,41 +32,20 @@ _NO_F32 = np.empty(0, np.float32)
 _NO_I32 = np.empty(0, np.int32)
 
 
-def _node_type(graph: Any, ntype: str) -> str:
+def _node_type(graph: GraphView, ntype: str) -> str:
     if ntype not in graph.node_types:
         raise SchemaError(f"unknown node type {ntype!r}; known node types: {', '.join(graph.node_types)}")
     return ntype
 
 
-def _symmetric(graph: Any, et: EdgeType) -> bool:
+def _symmetric(graph: GraphView, et: EdgeType) -> bool:
     return et.src == et.dst and graph.is_undirected(et)
 
 
-def _both_adjacency(graph: Any, et: EdgeType) -> tuple:
-    """Cached ``(indptr, indices, weight, time, alias tables)`` of out- then in-neighbours."""
-    key = ("query_both", et)
-    cache = graph.derived
-    if key not in cache:
-        fwd, rev = graph.adjacency(et), graph.adjacency(et, reverse=True)
-        indptr = np.asarray(fwd.indptr) + np.asarray(rev.indptr)
-
-        def merged(a: Any, b: Any, dtype: Any) -> np.ndarray:
-            out = np.empty(int(indptr[-1]), dtype=dtype)
-            merge_rows(fwd.indptr, np.asarray(a, dtype=dtype), rev.indptr, np.asarray(b, dtype=dtype),
-                       indptr, out)
-            return out
-
-        ind = merged(fwd.indices, rev.indices, np.int64)
-        w = None if fwd.weight is None else merged(fwd.weight, rev.weight, np.float32)
-        t = None if fwd.time is None else merged(fwd.time, rev.time, np.int64)
-        tables = None if w is None else build_alias(indptr, w)
-        cache[key] = (indptr, ind, w, t, tables)
-    return cache[key]
-
-
 class _Executor:
-    def __init__(self, graph: Any, plan: Plan, seed: np.uint64) -> None:
+    def __init__(self, graph: GraphView, plan: Plan, seed: np.uint64) -> None:
         self.graph = graph
+        self.engine = engine_for(graph)
         self.plan = plan
         self.seed = seed
         self.named: dict[str, Frontier] = {}
@@ -87,13 +66,9 @@ class _Executor:
         return Frontier("node", np.arange(nodes.shape[0], dtype=np.int64), ntype=nt, nodes=nodes)
 
     def start_e(self, s: EStep) -> Frontier:
-        et = self.graph.edge_type(s.etype)
-        adj = self.graph.adjacency(et)
-        src = np.repeat(np.arange(adj.n_rows, dtype=np.int64), adj.degree())
-        return Frontier("edge", np.arange(adj.nnz, dtype=np.int64), etype=et, src=src,
-                        dst=np.asarray(adj.indices, dtype=np.int64),
-                        weight=None if adj.weight is None else np.asarray(adj.weight),
-                        time=None if adj.time is None else np.asarray(adj.time))
+        e = self.graph.coo(self.graph.edge_type(s.etype))
+        return Frontier("edge", np.arange(len(e), dtype=np.int64), etype=e.etype, src=e.src, dst=e.dst,
+                        weight=e.weight, time=e.time)
 
     def sample_nodes(self, s: SampleNodes, fr: Frontier | None, i: int) -> Frontier:
         nt = _node_type(self.graph, s.ntype)
@@ -102,13 +77,12 @@ class _Executor:
             raise ValidationError(f"sampleN({nt!r}, {s.n}): node type {nt!r} has no nodes")
         prob, alias, weighted = _NO_F32, _NO_I32, s.by == "degree"
         if weighted:
-            key = ("query_degree_alias", nt)
-            if key not in self.graph.derived:
-                deg = node_degree(self.graph, nt).astype(np.float32)
-                if not deg.any():
-                    raise ValidationError(f"sampleN({nt!r}).by('degree'): every {nt!r} node has degree 0")
-                self.graph.derived[key] = build_alias(np.array([0, n_nodes], np.int64), deg)
-            prob, alias = self.graph.derived[key]
+            deg = node_degree(self.graph, nt)
+            if not deg.any():
+                raise ValidationError(f"sampleN({nt!r}).by('degree'): every {nt!r} node has degree 0")
+            prob, alias = self.engine.cached(
+                ("query_degree_alias", nt),
+                lambda: build_alias(np.array([0, n_nodes], np.int64), deg.astype(np.float32)))
         rows = s.n if fr is None else len(fr)
         per_row = 1 if fr is None else s.n
         nodes = draw_nodes(rows, per_row, n_nodes, weighted, prob, alias, self.step_seed(i))
@@ -139,60 +113,23 @@ class _Executor:
             hint = "; use outV/outE to follow it" if nt == et.src else ""
             raise SchemaError(f"{what}: edge type {et} enters {et.dst!r} nodes but the frontier holds "
                               f"{nt!r} nodes{hint}")
-        reverse = False
-        if direction == "both":  # directed edge type within one node type: out- then in-neighbours
-            indptr, indices, weight, time, tables = _both_adjacency(g, et)
-        else:
-            reverse = direction == "in" and not _symmetric(g, et)
-            adj = g.adjacency(et, reverse=reverse)
-            indptr, indices = np.asarray(adj.indptr), adj.indices
-            weight = None if adj.weight is None else np.asarray(adj.weight)
-            time = None if adj.time is None else np.asarray(adj.time)
-            tables = None
-        if s.k is None:
-            parent, pos = expand_rows(indptr, fr.nodes)
-        else:
-            parent, pos = self.sample(s, et, reverse, direction == "both", fr.nodes, indptr, weight, time,
-                                      tables, i)
-        nbr = np.asarray(indices[pos], dtype=np.int64)
+        if s.k is not None:
+            by = s.by or "uniform"
+            need = {"weight": ("weight", g.has_weights), "topk": ("weight", g.has_weights),
+                    "latest": ("time", g.has_times)}
+            if by in need and not need[by][1](et):
+                raise ValidationError(f"{what}: edge type {et} has no {need[by][0]}s to sample by; "
+                                      "use by('uniform')")
+        # direction "both" here: a directed edge type within one node type (out- then in-neighbours)
+        res = self.engine.hop(et, fr.nodes, direction, k=s.k, by=s.by or "uniform", replace=s.replace,
+                              seed=self.step_seed(i))
         if s.emit == "V":
-            return fr.derive(parent, kind="node", ntype=et.dst if direction == "out" else et.src, nodes=nbr)
-        own = fr.nodes[parent]
-        src, dst = (own, nbr) if direction == "out" else (nbr, own)
-        return fr.derive(parent, kind="edge", etype=et, src=src, dst=dst,
-                         weight=None if weight is None else weight[pos],
-                         time=None if time is None else time[pos])
-
-    def sample(self, s: Hop, et: EdgeType, reverse: bool, merged: bool, nodes: np.ndarray,
-               indptr: np.ndarray, weight: Any, time: Any, tables: Any,
-               i: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(parent, CSR position)`` of ``s.k`` draws per node.
-
-        One-direction hops by uniform/weight/topk go through :func:`sample_neighbors`; the rest
-        (``latest``, and ``bothV`` over a directed edge type within one node type, sampled over
-        the merged out+in rows) use this module's kernel.
-        """
-        by = s.by or "uniform"
-        need = {"weight": ("weight", weight), "topk": ("weight", weight), "latest": ("time", time)}
-        if by in need and need[by][1] is None:
-            raise ValidationError(f"{s.text()}: edge type {et} has no {need[by][0]}s to sample by; "
-                                  "use by('uniform')")
-        seed = self.step_seed(i)
-        if not merged and by != "latest":
-            method = {"uniform": "uniform", "weight": "weighted", "topk": "topk"}[by]
-            res = sample_neighbors(self.graph, nodes, s.k, etype=et, reverse=reverse, replace=s.replace,
-                                   method=method, random_state=int(seed))
-            parent = np.repeat(np.arange(nodes.shape[0], dtype=np.int64), res.counts())
-            return parent, res.edge_pos
-        if by == "weight" and weight.size and weight.min() < 0:
-            raise ValidationError(f"{s.text()}: edge type {et} has negative weights; expected weights >= 0")
-        mode = {"uniform": MODE_UNIFORM, "weight": MODE_WEIGHT, "topk": MODE_TOP, "latest": MODE_TOP}[by]
-        values = {"weight": weight, "topk": weight, "latest": time}.get(by, _NO_F32)
-        prob, alias = tables if (tables is not None and by == "weight") else (_NO_F32, _NO_I32)
-        offs = sample_counts(indptr, nodes, s.k, s.replace)
-        pos = sample_rows(indptr, nodes, offs, s.k, mode, s.replace, prob, alias, values, seed)
-        parent = np.repeat(np.arange(nodes.shape[0], dtype=np.int64), np.diff(offs))
-        return parent, pos
+            return fr.derive(res.parent, kind="node", ntype=et.dst if direction == "out" else et.src,
+                             nodes=res.neighbors)
+        own = fr.nodes[res.parent]
+        src, dst = (own, res.neighbors) if direction == "out" else (res.neighbors, own)
+        return fr.derive(res.parent, kind="edge", etype=et, src=src, dst=dst, weight=res.weights,
+                         time=res.times)
 
     def endpoint(self, s: Endpoint, fr: Frontier) -> Frontier:
         et = fr.etype
@@ -307,8 +244,8 @@ class _Executor:
         return QueryResult(self.default_columns(fr), self.plan)
 
 
-def execute_plan(graph: Any, plan: Plan, random_state: Any = None) -> QueryResult:
-    """Run ``plan`` over ``graph`` (a :class:`~vastgraph.graph.store.GraphStore` with features).
+def execute_plan(graph: GraphView, plan: Plan, random_state: Any = None) -> QueryResult:
+    """Run ``plan`` over ``graph`` (a :class:`~vastgraph.graph.view.GraphView`).
 
     Args:
         graph: the store.

@@ -16,6 +16,8 @@ import pandas as pd
 
 from vastgraph.errors import SchemaError, ValidationError
 from vastgraph.graph.schema import EdgeType
+from vastgraph.graph.view import GraphView
+from vastgraph.sampling.engine import engine_for
 
 NODE_FIELDS = ("id", "label", "degree", "degree:<edge type>", "feature", "feature[i]")
 EDGE_FIELDS = ("src", "dst", "weight", "time")
@@ -63,43 +65,21 @@ class Frontier:
 
 
 # --------------------------------------------------------------------------- degrees
-def _etype_degree(graph: Any, ntype: str, et: EdgeType) -> np.ndarray:
-    """Edges of ``et`` touching each ``ntype`` node (an undirected edge once)."""
-    symmetric = et.src == et.dst and graph.is_undirected(et)
-    deg = np.zeros(graph.num_nodes(ntype), dtype=np.int64)
-    if et.src == ntype:
-        deg += graph.adjacency(et).degree()
-    if et.dst == ntype and not symmetric:
-        deg += graph.adjacency(et, reverse=True).degree()
-    return deg
-
-
-def node_degree(graph: Any, ntype: str, etype: Any = None) -> np.ndarray:
-    """Degree of every ``ntype`` node along ``etype`` or, with None, over all edge types (cached)."""
+def node_degree(graph: GraphView, ntype: str, etype: Any = None) -> np.ndarray:
+    """Degree of every ``ntype`` node along ``etype`` or, with None, over all edge types (an
+    undirected edge once; cached by the graph's sampling engine)."""
     et = None if etype is None else graph.edge_type(etype)
-    key = ("query_degree", ntype, et)
-    cache = graph.derived
-    if key not in cache:
-        if et is not None:
-            if ntype not in (et.src, et.dst):
-                raise SchemaError(f"field 'degree:{etype}': edge type {et} does not touch {ntype!r} nodes")
-            cache[key] = _etype_degree(graph, ntype, et)
-        else:
-            deg = np.zeros(graph.num_nodes(ntype), dtype=np.int64)
-            for e in graph.edge_types:
-                if ntype in (e.src, e.dst):
-                    deg += _etype_degree(graph, ntype, e)
-            cache[key] = deg
-    return cache[key]
+    if et is not None and ntype not in (et.src, et.dst):
+        raise SchemaError(f"field 'degree:{etype}': edge type {et} does not touch {ntype!r} nodes")
+    return engine_for(graph).node_degrees(ntype, None if et is None else [et])
 
 
 # --------------------------------------------------------------------------- fields
-def _data_names(graph: Any, ntype: str) -> list[str]:
-    store = getattr(graph, "node_store", None)
-    return sorted(store(ntype).data) if store is not None else []
+def _data_names(graph: GraphView, ntype: str) -> list[str]:
+    return sorted(graph.node_data_names(ntype))
 
 
-def valid_fields(graph: Any, fr: Frontier) -> list[str]:
+def valid_fields(graph: GraphView, fr: Frontier) -> list[str]:
     """The fields a frontier has, for error messages."""
     if fr.kind == "edge":
         return [f for f in EDGE_FIELDS if f in ("src", "dst") or getattr(fr, f) is not None]
@@ -111,12 +91,12 @@ def valid_fields(graph: Any, fr: Frontier) -> list[str]:
     return out + _data_names(graph, fr.ntype)
 
 
-def _unknown(graph: Any, fr: Frontier, name: str, what: str) -> SchemaError:
+def _unknown(graph: GraphView, fr: Frontier, name: str, what: str) -> SchemaError:
     return SchemaError(f"{what}: {fr.describe()} have no field {name!r}; valid fields: "
                        f"{', '.join(valid_fields(graph, fr))}")
 
 
-def field_column(graph: Any, fr: Frontier, name: str, what: str) -> np.ndarray:
+def field_column(graph: GraphView, fr: Frontier, name: str, what: str) -> np.ndarray:
     """The values of field ``name`` for every row (1-D, or 2-D for ``feature``/multi-labels)."""
     if fr.kind == "edge":
         et = fr.etype
@@ -154,15 +134,12 @@ def field_column(graph: Any, fr: Frontier, name: str, what: str) -> np.ndarray:
             raise ValidationError(f"{what}: field {name!r}: {nt!r} features have {feats.shape[1]} "
                                   f"components; expected an index in [0, {feats.shape[1]})")
         return np.asarray(feats[nodes, j])
-    if name in _data_names(graph, nt) or not hasattr(graph, "node_store"):
-        try:
-            return np.asarray(graph.node_data(nt, name)[nodes])
-        except SchemaError:
-            pass
+    if name in _data_names(graph, nt):
+        return np.asarray(graph.node_data(nt, name)[nodes])
     raise _unknown(graph, fr, name, what)
 
 
-def scalar_column(graph: Any, fr: Frontier, name: str, what: str) -> np.ndarray:
+def scalar_column(graph: GraphView, fr: Frontier, name: str, what: str) -> np.ndarray:
     """Like :func:`field_column` but the field must hold one value per row."""
     col = field_column(graph, fr, name, what)
     if col.ndim != 1:
