@@ -103,3 +103,43 @@ def test_bad_inputs_leave_store_unchanged(tmp_path):
     assert g.num_nodes() == 5 and g.external_ids(None, [4]).tolist() == ["zz"]
     r = runner.invoke(delta_app, ["log", str(tmp_path)])
     assert r.exit_code == 2 and "not a dynamic store" in r.output
+
+
+def test_apply_refuses_a_repeated_file_unless_allowed(tmp_path):
+    """Issue 18 item 4: re-applying the same delta file (edge list with --new-nodes too) does not double it."""
+    store = _store(tmp_path)
+    ins = tmp_path / "ins.txt"
+    ins.write_text("a z 0.5 40\nb d 1.5 41\n")
+    assert runner.invoke(delta_app, ["apply", store, str(ins), "--new-nodes"]).exit_code == 0
+    before = _state(store)
+    r = runner.invoke(delta_app, ["apply", store, str(ins), "--new-nodes"])
+    assert r.exit_code == 2 and "already applied" in r.output and "--allow-duplicate" in r.output
+    assert _same(_state(store), before)
+    r = runner.invoke(delta_app, ["apply", store, str(ins), "--allow-duplicate", "--time-policy", "allow", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output[r.output.index("{"):])["version"] == 2
+
+
+def test_log_reports_damage_and_repair_truncates(tmp_path):
+    """Issue 18 item 3 through the CLI: `delta log` exits 2 on a damaged record, apply refuses, repair fixes."""
+    store = _store(tmp_path)
+    for i, line in enumerate(("a d 0.5 40\n", "b d 1.5 41\n")):
+        (tmp_path / f"{i}.txt").write_text(line)
+        assert runner.invoke(delta_app, ["apply", store, str(tmp_path / f"{i}.txt")]).exit_code == 0
+    log = tmp_path / "g" / "delta.log"
+    raw = bytearray(log.read_bytes())
+    raw[-30] ^= 0xFF
+    log.write_bytes(bytes(raw))
+    r = runner.invoke(delta_app, ["log", store])
+    assert r.exit_code == 2 and "record 2" in r.output and "--truncate-after 1" in r.output
+    (tmp_path / "2.txt").write_text("c a 1.0 50\n")
+    r = runner.invoke(delta_app, ["apply", store, str(tmp_path / "2.txt")])
+    assert r.exit_code == 2 and "not a torn write" in r.output
+    assert log.read_bytes() == bytes(raw)
+    r = runner.invoke(delta_app, ["repair", store])
+    assert r.exit_code == 2 and "--truncate-after 1" in r.output
+    r = runner.invoke(delta_app, ["repair", store, "--truncate-after", "1"])
+    assert r.exit_code == 0 and "removed versions [2]" in r.output, r.output
+    assert runner.invoke(delta_app, ["apply", store, str(tmp_path / "2.txt")]).exit_code == 0
+    r = runner.invoke(delta_app, ["log", store, "--json"])
+    assert r.exit_code == 0 and [e["seq"] for e in json.loads(r.output)["log"]] == [1, 2]

@@ -1,4 +1,4 @@
-"""Tests of `vastgraph embed update` (vastgraph.cli.dynamic_cmds.embed_update)."""
+"""Tests of `vastgraph embed update` (vastgraph.cli.dynamic_cmds.embed_update over vastgraph.embed.updater)."""
 
 from __future__ import annotations
 
@@ -41,16 +41,35 @@ def graph():
     return b.build()
 
 
+def store(folder: Path):
+    from vastgraph.graph.dynamic_store import DynamicStore
+
+    return DynamicStore.create(folder, graph())
+
+
 def write_embeddings(folder: Path, model) -> Path:
     path = Path(model.keyed_.save(folder))
     model.save_state(path / "state")
     return path
 
 
+def dne_pair(tmp_path, name="emb", **params):
+    """A store ``NAME-store`` and DNE embeddings ``NAME`` trained on its version 0."""
+    ds = store(tmp_path / f"{name}-store")
+    model = DNE(**dict(dict(dimensions=8, samples=20000, random_state=0), **params)).fit(ds.graph)
+    return write_embeddings(tmp_path / name, model)
+
+
 @pytest.fixture
 def dne_folder(tmp_path):
-    model = DNE(dimensions=8, samples=20000, random_state=0).fit(graph())
-    return write_embeddings(tmp_path / "emb", model)
+    return dne_pair(tmp_path)
+
+
+def versions(emb: Path) -> tuple[int, int]:
+    from vastgraph.embed.updater import Updater
+
+    st = Updater.open(None, emb).state
+    return st["store_version"], st["embedding_version"]
 
 
 def delta_file(tmp_path, name="d.delta", new=(1000, 1001)):
@@ -69,27 +88,31 @@ def test_update_in_place_and_refuse_twice(tmp_path, dne_folder):
     assert "freed old vertices" in res.output and "new vertices" in res.output
     kv = KeyedEmbeddings.load(dne_folder, verify=True)
     assert len(kv) == 62 and 1001 in kv
+    assert versions(dne_folder) == (1, 1)  # the store the state names got the delta first
     again = CliRunner().invoke(app(), [str(dne_folder), str(delta_file(tmp_path))])
-    assert again.exit_code == 2 and "already applied" in again.output
-    assert not list(tmp_path.glob(".emb.*"))  # no staging or backup left behind
+    assert again.exit_code == 2 and "already applied" in again.output and "--allow-duplicate" in again.output
+    assert versions(dne_folder) == (1, 1)
+    assert not list(tmp_path.glob(".emb.*.update-*")) and not list(tmp_path.glob(".emb.old-*"))
 
 
 def test_out_folder_edgelist_and_walk_embedder(tmp_path):
-    model = IncrementalWalkEmbedder(dimensions=8, walk_length=6, walks_per_node=2, random_state=0).fit(graph())
+    ds = store(tmp_path / "walks-store")
+    model = IncrementalWalkEmbedder(dimensions=8, walk_length=6, walks_per_node=2, random_state=0).fit(ds.graph)
     src = write_embeddings(tmp_path / "walks", model)
     before = digest(src)
     (tmp_path / "e.txt").write_text("500 1\n500 2\n7 8\n")
     out = tmp_path / "new"
     res = CliRunner().invoke(app(), [str(src), str(tmp_path / "e.txt"), "--out", str(out), "--new-nodes"])
     assert res.exit_code == 0, res.output
-    assert digest(src) == before
+    assert digest(src) == before  # the source folder still follows version 0 (the store keeps it)
     assert len(KeyedEmbeddings.load(out)) == 61
     res = CliRunner().invoke(app(), [str(src), str(tmp_path / "e.txt"), "--out", str(out)])
     assert res.exit_code == 2 and "--overwrite" in res.output
 
 
-def test_bad_input_leaves_folder_unchanged(tmp_path, dne_folder):
+def test_bad_input_leaves_folder_and_store_unchanged(tmp_path, dne_folder):
     before = digest(dne_folder)
+    store_before = digest(tmp_path / "emb-store")
     bad = Path(GraphDelta().add_edges([0], [777]).save(tmp_path / "bad.delta"))
     for args, msg in (([str(bad)], "777"),
                       ([str(delta_file(tmp_path)), "--set", "bogus=1"], "bogus"),
@@ -100,18 +123,25 @@ def test_bad_input_leaves_folder_unchanged(tmp_path, dne_folder):
         res = CliRunner().invoke(app(), [str(dne_folder), *args])
         assert res.exit_code == 2 and msg in res.output, (args, res.output)
     assert digest(dne_folder) == before
+    assert {k: v for k, v in digest(tmp_path / "emb-store").items() if k != ".lock"} == \
+        {k: v for k, v in store_before.items() if k != ".lock"}
     KeyedEmbeddings.load(tmp_path / "emb").save(tmp_path / "plain")
     res = CliRunner().invoke(app(), [str(tmp_path / "plain"), str(delta_file(tmp_path))])
     assert res.exit_code == 2 and "no model state" in res.output
 
 
-def test_store_is_updated_too(tmp_path, dne_folder):
+def test_explicit_store_and_wrong_store(tmp_path, dne_folder):
     from vastgraph.graph.dynamic_store import DynamicStore
 
-    DynamicStore.create(tmp_path / "store", graph())
-    res = CliRunner().invoke(app(), [str(dne_folder), str(delta_file(tmp_path)), "--store", str(tmp_path / "store")])
+    res = CliRunner().invoke(app(), [str(dne_folder), str(delta_file(tmp_path)), "--store", str(tmp_path / "emb-store")])
     assert res.exit_code == 0, res.output
-    assert DynamicStore.open(tmp_path / "store").graph.num_nodes() == 62
+    assert DynamicStore.open(tmp_path / "emb-store").graph.num_nodes() == 62
+    other = store(tmp_path / "other")
+    other.apply(GraphDelta().add_edges([5], [6]))
+    other.apply(GraphDelta().add_edges([5], [7]))  # version 2 > the embeddings' 1, another history
+    res = CliRunner().invoke(app(), [str(dne_folder), str(delta_file(tmp_path, "e.delta", (2000, 2001))),
+                                     "--store", str(tmp_path / "other")])
+    assert res.exit_code == 2 and "holds another delta" in res.output
 
 
 def run_cli(args, env_extra=None, wait=True):
@@ -125,15 +155,15 @@ def run_cli(args, env_extra=None, wait=True):
     return proc
 
 
-@pytest.mark.parametrize("stage", ["training", "before_swap"])
+@pytest.mark.parametrize("stage", ["after_store", "training", "before_swap"])
 def test_sigkill_mid_update_keeps_previous_and_rerun_matches(tmp_path, stage, one_thread):
-    model = DNE(dimensions=8, samples=20000, update_samples=40_000, random_state=0).fit(graph())
-    emb = write_embeddings(tmp_path / "emb", model)
-    ref = write_embeddings(tmp_path / "ref", model)
+    emb = dne_pair(tmp_path, "emb", update_samples=40_000)
+    ref = dne_pair(tmp_path, "ref", update_samples=40_000)
     delta = delta_file(tmp_path)
     before = digest(emb)
     marker = tmp_path / "paused"
-    proc = run_cli([emb, delta, "--seed", "1"], {PAUSE_ENV: stage, PAUSE_MARKER_ENV: str(marker)}, wait=False)
+    proc = run_cli([emb, delta, "--seed", "1", "--set", "m=3"], {PAUSE_ENV: stage, PAUSE_MARKER_ENV: str(marker)},
+                   wait=False)
     deadline = time.time() + 240
     while not marker.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.1)
@@ -143,9 +173,28 @@ def test_sigkill_mid_update_keeps_previous_and_rerun_matches(tmp_path, stage, on
     assert digest(emb) == before  # previous embeddings intact and loadable
     KeyedEmbeddings.load(emb, verify=True)
     DNE.load_state(emb / "state")
-    run_cli([emb, delta, "--seed", "1"])  # rerun after the crash
-    res = CliRunner().invoke(app(), [str(ref), str(delta), "--seed", "1"])  # uninterrupted, one thread too
+    assert versions(emb) == (1, 0)  # log first: the store holds the delta, the embeddings follow version 0
+    out = run_cli([emb, delta]).communicate()[0].decode()  # the retry: recovery completes the logged delta
+    assert "interrupted run" in out
+    assert versions(emb) == (1, 1)
+    res = CliRunner().invoke(app(), [str(ref), str(delta), "--seed", "1", "--set", "m=3"])  # uninterrupted
     assert res.exit_code == 0, res.output
     np.testing.assert_array_equal(np.load(emb / "vectors.npy"), np.load(ref / "vectors.npy"))
     np.testing.assert_array_equal(np.load(emb / "state" / "C.npy"), np.load(ref / "state" / "C.npy"))
-    assert not list(tmp_path.glob(".emb.*"))
+    assert not list(tmp_path.glob(".emb.*.update-*")) and not list(tmp_path.glob(".emb.pending.json"))
+
+
+def test_two_concurrent_updates_both_kept(tmp_path, one_thread):
+    """Issue 18 item 2: two `embed update` processes on one folder serialise on its lock; no update is lost."""
+    emb = dne_pair(tmp_path)
+    d1, d2 = delta_file(tmp_path, "a.delta", (1000, 1001)), delta_file(tmp_path, "b.delta", (2000, 2001))
+    procs = [run_cli([emb, d], wait=False) for d in (d1, d2)]
+    outs = [p.communicate(timeout=300)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert versions(emb) == (2, 2)
+    kv = KeyedEmbeddings.load(emb, verify=True)
+    assert len(kv) == 64 and all(k in kv for k in (1000, 1001, 2000, 2001))
+    from vastgraph.graph.dynamic_store import DynamicStore
+
+    logged = {d for _, d in DynamicStore.open(tmp_path / "emb-store").digests()}
+    assert logged == {GraphDelta.load(d1).digest(), GraphDelta.load(d2).digest()}

@@ -113,7 +113,7 @@ def test_frozen_vertices_bit_identical_and_new_near_neighbours(sbm, one_thread):
     model = DNE(dimensions=16, m=0.05, random_state=0).fit(base)
     X0, C0 = model.embedding_.copy(), model.context_.copy()
     n0 = X0.shape[0]
-    kv = model.partial_fit(deltas[0])
+    kv = model.partial_fit(deltas[0]).keyed_
     rep = model.last_update_
     k = deltas[0].num_new_nodes
     assert kv.vectors.shape == (n0 + k, 16) and rep.new_vertices.tolist() == list(range(n0, n0 + k))
@@ -236,25 +236,71 @@ def test_empty_graph():
 
 
 # ------------------------------------------------------------------------------ state
+def _store(tmp_path, g=None, name="store"):
+    from vastgraph.graph.dynamic_store import DynamicStore
+
+    return DynamicStore.create(tmp_path / name, small_graph() if g is None else g)
+
+
 def test_state_round_trip_and_same_updates(tmp_path, one_thread):
-    g = small_graph()
-    a = DNE(dimensions=4, samples=300, random_state=3, joint=True).fit(g)
+    ds = _store(tmp_path)
+    a = DNE(dimensions=4, samples=300, random_state=3, joint=True).fit(ds.graph)
     a.save_state(tmp_path / "s")
-    b = DNE.load_state(tmp_path / "s")
+    b = DNE.load_state(tmp_path / "s")  # reopens version 0 of the store the state names
     np.testing.assert_array_equal(a.embedding_, b.embedding_)
     assert b.total_weight_ == a.total_weight_ and b.get_params()["joint"] is True
+    assert b.follows_ == {"store": str(ds.path), "version": 0, "digest": None}
     delta = GraphDelta().add_nodes("node", [7]).add_edges([7, 7], [0, 3])
-    ka, kb = a.partial_fit(delta), b.partial_fit(delta)
+    summary = ds.apply(delta)
+    ka, kb = a.partial_fit(delta).keyed_, b.partial_fit((ds.graph, summary)).keyed_
     np.testing.assert_array_equal(ka.vectors, kb.vectors)
     assert kb.index_of([7]).tolist() == [4]
-    a.save_state(tmp_path / "s")  # overwrite in place
-    assert DNE.load_state(tmp_path / "s")._n_updates == 1
+    b.save_state(tmp_path / "s")  # overwrite in place; b's graph is store version 1
+    c = DNE.load_state(tmp_path / "s")
+    assert c._n_updates == 1 and c.follows_["version"] == 1 and c.graph_.num_nodes() == 5
+    with pytest.raises(ValidationError, match="built in memory"):
+        a.save_state(tmp_path / "t")  # a's graph was changed in memory: no store version to name
+    a.save_state(tmp_path / "t", follows={"store": str(ds.path), "version": 1})
+    np.testing.assert_array_equal(DNE.load_state(tmp_path / "t").embedding_, ka.vectors)
+
+
+def test_state_names_the_store_version_and_stays_small(tmp_path, one_thread):
+    """The state holds O(nodes × d) arrays, no graph copy: 10 updates later it is no larger (per node)."""
+    from vastgraph.embed.updater import Updater, write_embeddings
+
+    b = GraphBuilder(directed=False)
+    rng = np.random.default_rng(0)
+    src, dst = rng.integers(0, 300, 3000), rng.integers(0, 300, 3000)
+    b.add_edges(src[src != dst], dst[src != dst])
+    ds = _store(tmp_path, b.build())
+    write_embeddings(DNE(dimensions=8, samples=20000, update_samples=2000, random_state=0).fit(ds.graph),
+                     tmp_path / "emb")
+    up = Updater.open(ds.path, tmp_path / "emb")
+
+    def state_bytes():
+        return sum(f.stat().st_size for f in (tmp_path / "emb" / "state").rglob("*") if f.is_file())
+
+    sizes, nodes = [], []
+    for i in range(10):
+        e = rng.integers(0, 300, (200, 2))
+        up.apply(GraphDelta().add_nodes("node", [1000 + i]).add_edges(np.r_[e[:, 0], 1000 + i], np.r_[e[:, 1], 0]))
+        sizes.append(state_bytes())
+        nodes.append(up.model.graph_.num_nodes())
+    assert not (tmp_path / "emb" / "state" / "graph").exists()
+    assert up.state["embedding_version"] == up.state["store_version"] == 10
+    edges = up.model.graph_.num_edges()
+    print(f"DNE state bytes after 1 update: {sizes[0]} ({nodes[0]} nodes), after 10: {sizes[-1]} ({nodes[-1]} nodes, "
+          f"{edges} edge entries)")
+    row = 2 * 8 * 4 + 2 * 8  # X and C rows (float32 × d) and two float64 degrees per node
+    assert sizes[-1] - sizes[0] <= (nodes[-1] - nodes[0]) * row + 64  # + a few digits of meta.json
+    assert sizes[0] < nodes[0] * row + 4096  # O(nodes × d): the ~10,000 edge entries are not in it
 
 
 def test_corrupt_state_is_refused(tmp_path):
-    from vastgraph.errors import StoreError
+    from vastgraph.errors import FormatVersionError, StoreError
 
-    DNE(dimensions=4, samples=100, random_state=0).fit(small_graph()).save_state(tmp_path / "s")
+    ds = _store(tmp_path)
+    DNE(dimensions=4, samples=100, random_state=0).fit(ds.graph).save_state(tmp_path / "s")
     p = tmp_path / "s" / "X.npy"
     data = bytearray(p.read_bytes())
     data[-1] ^= 0xFF
@@ -263,6 +309,20 @@ def test_corrupt_state_is_refused(tmp_path):
         DNE.load_state(tmp_path / "s")
     with pytest.raises(StoreError, match="no meta.json"):
         DNE.load_state(tmp_path / "missing")
+    DNE(dimensions=4, samples=100, random_state=0).fit(ds.graph).save_state(tmp_path / "v1")
+    meta = (tmp_path / "v1" / "meta.json").read_text().replace('"version": 2', '"version": 1', 1)
+    (tmp_path / "v1" / "meta.json").write_text(meta)
+    with pytest.raises(FormatVersionError, match="copy of the graph"):
+        DNE.load_state(tmp_path / "v1")
+    with pytest.raises(CorruptStoreError, match="4 rows but the graph it follows has 3"):
+        b = GraphBuilder(directed=False)
+        b.add_edges([0, 1], [1, 2])
+        DNE.load_state(_fresh_state(tmp_path), graph=b.build())
+
+
+def _fresh_state(tmp_path):
+    ds = _store(tmp_path, name="store2")
+    return DNE(dimensions=4, samples=100, random_state=0).fit(ds.graph).save_state(tmp_path / "s3")
 
 
 def test_heterogeneous_growth_relayout(one_thread):
@@ -273,7 +333,8 @@ def test_heterogeneous_growth_relayout(one_thread):
     assert g.node_types == ["user", "item"]  # a new user shifts the item rows (re-layout path)
     model = DNE(dimensions=4, samples=300, random_state=0).fit(g)
     before = {k: model.keyed_.get(k, "item").copy() for k in ("x", "y")}
-    kv = model.partial_fit(GraphDelta().add_nodes("user", ["c"]).add_edges(["c"], ["x"], etype="user:click:item"))
+    assert model.partial_fit(GraphDelta().add_nodes("user", ["c"]).add_edges(["c"], ["x"], etype="user:click:item")) is model
+    kv = model.keyed_
     assert kv.vectors.shape[0] == 5 and kv.index_of(["c"], "user").tolist() == [2]
     freed = set(kv.key_of(model.last_update_.freed))
     for k, v in before.items():

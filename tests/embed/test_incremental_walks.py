@@ -21,17 +21,18 @@ def two_rings(n=30):
     return b.build()
 
 
-def fitted(method="deepwalk", **kw):
+def fitted(graph=None, method="deepwalk", **kw):
     params = dict(dimensions=16, walk_length=10, walks_per_node=4, window=3, random_state=0)
     params.update(kw)
-    return IncrementalWalkEmbedder(method=method, **params).fit(two_rings())
+    return IncrementalWalkEmbedder(method=method, **params).fit(two_rings() if graph is None else graph)
 
 
 def test_rewalk_scope_frozen_rows_and_new_nodes(one_thread):
     model = fitted()
     W0, C0 = model.embedding_.copy(), model.context_.copy()
     delta = GraphDelta().add_nodes("node", [100, 101]).add_edges([100, 100, 101], [5, 6, 100])
-    kv = model.partial_fit(delta)
+    assert model.partial_fit(delta) is model
+    kv = model.keyed_
     rep = model.last_update_
     g = model.graph_
     d5, d6 = g.lookup("node", [5, 6])
@@ -53,10 +54,10 @@ def test_rewalk_scope_frozen_rows_and_new_nodes(one_thread):
 
 
 def test_node2vec_and_deterministic(one_thread):
-    a = fitted("node2vec", p=0.5, q=2.0)
-    b = fitted("node2vec", p=0.5, q=2.0)
+    a = fitted(method="node2vec", p=0.5, q=2.0)
+    b = fitted(method="node2vec", p=0.5, q=2.0)
     delta = GraphDelta().add_edges([1], [40])
-    np.testing.assert_array_equal(a.partial_fit(delta).vectors, b.partial_fit(delta).vectors)
+    np.testing.assert_array_equal(a.partial_fit(delta).keyed_.vectors, b.partial_fit(delta).keyed_.vectors)
 
 
 def test_deletions_touch_endpoints():
@@ -87,12 +88,16 @@ def test_bad_input():
 
 
 def test_state_round_trip(tmp_path, one_thread):
-    a = fitted()
+    from vastgraph.graph.dynamic_store import DynamicStore
+
+    ds = DynamicStore.create(tmp_path / "store", two_rings())
+    a = fitted(ds.graph)
     a.save_state(tmp_path / "s")
+    assert not (tmp_path / "s" / "graph").exists()  # the state names store version 0 instead
     b = IncrementalWalkEmbedder.load_state(tmp_path / "s")
     np.testing.assert_array_equal(a.embedding_, b.embedding_)
     delta = GraphDelta().add_nodes("node", [99]).add_edges([99], [3])
-    np.testing.assert_array_equal(a.partial_fit(delta).vectors, b.partial_fit(delta).vectors)
+    np.testing.assert_array_equal(a.partial_fit(delta).keyed_.vectors, b.partial_fit(delta).keyed_.vectors)
     from vastgraph.embed.dne import DNE
     from vastgraph.errors import StoreError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vastgraph.errors import CorruptStoreError, ParseError
+from vastgraph.errors import CorruptStoreError, ParseError, ValidationError
 from vastgraph.graph.delta_log import LOG_MAGIC, DeltaLog, atomic_write_bytes, pack, unpack
 
 
@@ -34,12 +34,33 @@ def test_torn_tail_is_ignored_then_truncated(tmp_path, cut):
     assert [r.payload for r in log.records()] == [b"first", b"again"] and log.torn_bytes() == 0
 
 
-def test_torn_last_payload_with_full_length_is_ignored(tmp_path):
+def test_zero_filled_last_payload_is_a_torn_write(tmp_path):
+    log, _ = _log(tmp_path, [b"first", b"second"])
+    raw = log.path.read_bytes()
+    log.path.write_bytes(raw[:-6] + b"\0" * 6)  # the file grew but the payload never reached the disk
+    assert [r.seq for r in log.records()] == [1] and log.torn_bytes() == 42
+    assert log.append(b"again") == 2 and [r.payload for r in log.records()] == [b"first", b"again"]
+
+
+def test_complete_last_record_with_bad_checksum_is_damage_not_a_torn_tail(tmp_path):
     log, _ = _log(tmp_path, [b"first", b"second"])
     raw = bytearray(log.path.read_bytes())
-    raw[-1] ^= 0xFF  # the last payload's bytes did not all reach the disk
+    raw[-1] ^= 0xFF  # a complete record whose bytes changed on disk
     log.path.write_bytes(bytes(raw))
-    assert [r.seq for r in log.records()] == [1]
+    with pytest.raises(CorruptStoreError, match=r"record 2 \(seq 2\) at byte 49: checksum mismatch in a complete "
+                                                r"record \(not a torn write\).*--truncate-after 1"):
+        list(log.records())
+    with pytest.raises(CorruptStoreError, match="refusing to append after it"):
+        log.append(b"other")
+    assert log.path.read_bytes() == bytes(raw)  # nothing overwritten
+    info = log.check()
+    assert info["records"] == 1 and info["damaged"]["seq"] == 2 and info["torn_bytes"] == 0
+    assert [r.payload for r in log.valid_records()] == [b"first"]
+    with pytest.raises(ValidationError, match="truncate_after=2"):
+        log.truncate_after(2)
+    assert log.truncate_after(1) == 36 + 6
+    assert log.append(b"other") == 2 and [r.payload for r in log.records()] == [b"first", b"other"]
+    assert log.truncate_after(0) > 0 and log.last_seq == 0 and log.append(b"x") == 1
 
 
 def test_corrupt_middle_record_names_record_and_offset(tmp_path):

@@ -254,3 +254,68 @@ def test_bad_marker_and_corrupt_log_refused(tmp_path):
     with pytest.raises(CorruptStoreError, match="record 1 .*checksum mismatch"):
         DynamicStore.open(tmp_path / "h")
     assert _equal(_arrays(DynamicStore.open(tmp_path / "h", replay=False).graph), _arrays(g))
+
+
+def test_current_pointing_outside_the_store_is_refused(tmp_path):
+    """Issue 18 item 5: a CURRENT path that resolves outside versions/ is refused, never followed."""
+    g = _graph()
+    DynamicStore.create(tmp_path / "g", g)
+    save_graph(g, tmp_path / "elsewhere")
+    good = (tmp_path / "g" / "CURRENT").read_text()
+    for ptr in ('{"version": 0, "path": "../../elsewhere"}', '{"version": 0, "path": "../elsewhere"}',
+                '{"version": 0, "path": "%s"}' % (tmp_path / "elsewhere"),
+                '{"version": 0, "path": "versions/../../elsewhere"}', '{"version": 0, "path": "versions/v0000000001"}',
+                '{"version": "0", "path": "versions/v0000000000"}'):
+        (tmp_path / "g" / "CURRENT").write_text(ptr)
+        with pytest.raises(CorruptStoreError, match="CURRENT"):
+            DynamicStore.open(tmp_path / "g")
+    os.symlink(tmp_path / "elsewhere", tmp_path / "g" / "versions" / "v0000000007")
+    (tmp_path / "g" / "CURRENT").write_text('{"version": 7, "path": "versions/v0000000007"}')
+    with pytest.raises(CorruptStoreError, match="outside"):
+        DynamicStore.open(tmp_path / "g")
+    (tmp_path / "g" / "CURRENT").write_text(good)
+    assert DynamicStore.open(tmp_path / "g").version == 0
+
+
+def test_repeated_delta_refused_by_digest_unless_allowed(tmp_path):
+    """Issue 18 item 4: the same delta twice is refused (store unchanged) unless allow_duplicate."""
+    from vastgraph.graph.dynamic_store import DuplicateDeltaError
+
+    g = _graph()
+    ds = DynamicStore.create(tmp_path / "g", g)
+    d = GraphDelta(time=200).add_edges([0, 1], [2, 3], etype=CLICK)
+    ds.apply(d)
+    n = ds.graph.num_edges(CLICK)
+    with pytest.raises(DuplicateDeltaError, match="already applied as log record 1"):
+        ds.apply(GraphDelta(time=200).add_edges([0, 1], [2, 3], etype=CLICK))
+    assert ds.version == 1 and ds.log.last_seq == 1 and ds.graph.num_edges(CLICK) == n
+    ds.apply(d, allow_duplicate=True, time_policy="allow")
+    assert ds.version == 2 and ds.graph.num_edges(CLICK) == n + 2
+    assert [s for s, _ in ds.digests()] == [1, 2] and ds.find_digest(d.digest()) == 1
+    assert ds.delta_at(2)[1]["digest"] == d.digest()
+
+
+def test_damaged_last_record_refuses_apply_until_repair(tmp_path):
+    """Issue 18 item 3: a complete, checksum-bad last record is not overwritten; repair truncates explicitly."""
+    g = _graph()
+    ds = DynamicStore.create(tmp_path / "g", g)
+    ds.apply(GraphDelta(time=200).add_edges([0], [1], etype=CLICK))
+    ds.apply(GraphDelta(time=201).add_edges([0], [2], etype=CLICK))
+    raw = bytearray(ds.log.path.read_bytes())
+    raw[-30] ^= 0xFF  # inside record 2's payload: a complete record, bad checksum
+    ds.log.path.write_bytes(bytes(raw))
+    with pytest.raises(CorruptStoreError, match=r"record 2 .*not a torn write.*--truncate-after 1"):
+        DynamicStore.open(tmp_path / "g")
+    opened = DynamicStore.open(tmp_path / "g", replay=False)
+    with pytest.raises(CorruptStoreError, match="record 2"):
+        opened.apply(GraphDelta(time=300).add_edges([0], [3], etype=CLICK))
+    assert ds.log.path.read_bytes() == bytes(raw)  # nothing appended or overwritten
+    with pytest.raises(ValidationError, match="choose N <= 1"):
+        opened.repair(2)
+    res = opened.repair(1)
+    assert res["version"] == 1 and res["removed_versions"] == [2] and res["bytes_removed"] > 0
+    ds = DynamicStore.open(tmp_path / "g")
+    assert ds.version == 1 and ds.log.last_seq == 1
+    ds.apply(GraphDelta(time=300).add_edges([0], [3], etype=CLICK))
+    assert ds.version == 2 and ds.delta_at(2)[0].time == 300
+    assert DynamicStore.open(tmp_path / "g").repair(0)["version"] == 0

@@ -51,6 +51,21 @@ class AdsPipelineConfig(BaseModel):
     k_candidates: int = Field(50, ge=1, description="Candidates per arrival in the auction replay.")
     dne_start_fraction: float = Field(0.5, gt=0, lt=1, description="Share of the training days DNE starts from.")
     click_model: Literal["logistic", "mlp"] = Field("logistic", description="Click-through model.")
+    bidders: list[str] = Field(default_factory=list, description="Auto-bidding policies replayed on the held-out "
+                               "day (fixed, pid, online-lp, dt, diffusion; 'all'); empty: no bidding stage.")
+    bidding_steps: int = Field(48, ge=2, le=288, description="Time steps per day of the bidding episodes.")
+
+    @field_validator("bidders")
+    @classmethod
+    def _bidders(cls, v: list[str]) -> list[str]:
+        from vastgraph.ads.bidding.evaluate import BIDDERS
+
+        if "all" in v:
+            return list(BIDDERS)
+        bad = [b for b in v if b not in BIDDERS]
+        if bad:
+            raise ValueError(f"unknown bidder(s) {bad}; valid: {', '.join(BIDDERS)} or 'all'")
+        return list(dict.fromkeys(v))
 
     @field_validator("methods")
     @classmethod
@@ -84,6 +99,8 @@ class PipelineResult:
     click_model: list[dict[str, Any]] = field(default_factory=list)
     freshness: list[dict[str, Any]] = field(default_factory=list)
     embeddings: dict[str, Any] = field(default_factory=dict)
+    bidding: list[dict[str, Any]] = field(default_factory=list)
+    bidding_curves: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -91,7 +108,8 @@ class PipelineResult:
         """JSON-able metrics (no arrays)."""
         return {"config": self.config, "world": self.world_summary, "retrieval": self.retrieval,
                 "train_seconds": self.train_seconds, "auction": self.auction_table,
-                "click_model": self.click_model, "dne_freshness": self.freshness, "notes": self.notes,
+                "click_model": self.click_model, "dne_freshness": self.freshness, "bidding": self.bidding,
+                "bidding_spend_curves": self.bidding_curves, "notes": self.notes,
                 "total_seconds": self.seconds}
 
 
@@ -170,8 +188,8 @@ def _train_gralsp(graph: Any, cfg: AdsPipelineConfig, stage: StageFn) -> tuple[A
     from vastgraph.ads.retrieval import EmbeddingRetriever
     from vastgraph.embed.keyed_embeddings import KeyedEmbeddings
     from vastgraph.graph.homogeneous import to_homogeneous
-    from vastgraph.nn.registry import create_model
     from vastgraph.train.link_prediction import split_edges
+    from vastgraph.train.models import create_model
     from vastgraph.train.trainer import Trainer
 
     view = to_homogeneous(graph, [CLICK])
@@ -220,7 +238,7 @@ def _dne_fresh(events: pd.DataFrame, world: Any, days: list[int], cfg: AdsPipeli
     with stage("DNE: daily updates", float(max(len(deltas), 1))) as update:
         for i, (day, delta) in enumerate(deltas):
             t0 = time.perf_counter()
-            keyed = dne.partial_fit(delta)
+            keyed = dne.partial_fit(delta).keyed_
             secs = time.perf_counter() - t0
             update_s += secs
             fresh = KeyedEmbeddings.from_graph(dne.graph_, np.array(keyed.vectors), meta={"method": "DNE"})
@@ -325,6 +343,8 @@ def run_pipeline(config: AdsPipelineConfig | dict[str, Any] | None = None, *,
     _click_models(res, cfg, train_events, test_events, train_days, world)
     if world is not None:
         _auctions(res, cfg, world, test_day, retrievers, stage)
+        if cfg.bidders:
+            _bidding(res, cfg, world, train_days, test_day, stage)
     else:
         res.notes.append("auction replay skipped: it needs a world's hidden click model (only generated worlds "
                          "have one); retrieval is scored against next-day clicks only")
@@ -394,6 +414,28 @@ def _auctions(res: PipelineResult, cfg: AdsPipelineConfig, world: Any, day: int,
             update(i + 1)
     table = compare(list(res.auction.values()), baseline="coclick")
     res.auction_table = table.reset_index().rename(columns={"index": "method"}).to_dict("records")
+
+
+def _bidding(res: PipelineResult, cfg: AdsPipelineConfig, world: Any, train_days: list[int], test_day: int,
+             stage: StageFn) -> None:
+    """Auto-bidders trained on the last (up to 4) training days, replayed on the held-out day.
+
+    Graph features: the ads' embeddings of the first method that has them (metapath2vec preferred),
+    pooled per advertiser; without one, a small metapath2vec on the training graph.
+    """
+    from vastgraph.ads.bidding.evaluate import graph_features_for, run_bidding
+
+    keyed = next((res.embeddings[n] for n in ("metapath2vec", "deepwalk", "node2vec", "dne", "curvature", "gralsp")
+                  if n in res.embeddings and "ad" in getattr(res.embeddings[n], "node_types", [])), None)
+    days = train_days[-4:]
+    with stage("auto-bidding: graph features, training, replay", None) as update:
+        gf = graph_features_for(world, train_days, keyed=keyed, random_state=cfg.seed)
+        exp = run_bidding(world, bidders=cfg.bidders, train_days=days, test_days=[test_day], steps=cfg.bidding_steps,
+                          graph_features=gf, epochs_scale=min(cfg.budget, 1.0), random_state=cfg.seed,
+                          progress=lambda msg: update(0, description=f"auto-bidding: {msg}"))
+    res.bidding = exp.table
+    res.bidding_curves = {k: [float(x) for x in v] for k, v in exp.spend_curves().items()}
+    res.train_seconds.update({f"bidder {k}": v for k, v in exp.train_seconds.items()})
 
 
 def load_config(path: Any) -> AdsPipelineConfig:

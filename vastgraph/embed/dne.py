@@ -44,14 +44,13 @@ Example:
     >>> b = GraphBuilder(directed=False)
     >>> _ = b.add_edges([0, 1, 2, 3], [1, 2, 3, 0])
     >>> model = DNE(dimensions=8, samples=2000, random_state=0).fit(b.build())
-    >>> kv = model.partial_fit(GraphDelta().add_nodes("node", [4]).add_edges([4], [0]))
+    >>> kv = model.partial_fit(GraphDelta().add_nodes("node", [4]).add_edges([4], [0])).keyed_
     >>> kv.vectors.shape, model.last_update_.new_vertices.tolist()
     ((5, 8), [4])
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -62,19 +61,17 @@ import numba as nb
 import numpy as np
 
 from vastgraph.embed.base import Embedder
-from vastgraph.embed.deepwalk import json_params, split_seeds
-from vastgraph.embed.dne_kernels import (CHUNK, FenwickNoise, GrowableRows, edge_sgns_block, gather_rows,
+from vastgraph.embed.deepwalk import split_seeds
+from vastgraph.embed.dne_kernels import (CHUNK, FenwickNoise, GrowableRows, csr_rows, edge_sgns_block, gather_rows,
                                          global_ids, old_mask, pmi_deviation, row_cosines, row_sums,
                                          seed_for_update, type_counts)
 from vastgraph.embed.sgns import _SIG_TABLE, _SOFTPLUS_TABLE, unigram_tables
 from vastgraph.validation import ProgressFn, check_float, check_int, check_progress
-from vastgraph.errors import (CorruptStoreError, EmptyInputError, FormatVersionError, StoreError,
-                              ValidationError)
-from vastgraph.graph.storage import StoreWriter, load_array
+from vastgraph.errors import (CorruptStoreError, EmptyInputError, ValidationError)
+from vastgraph.embed.dynamic_state import (STATE_FORMAT, STATE_VERSION, check_layout, followed_graph,  # noqa: F401
+                                           read_state, restore_params, state_params, store_version_of, write_state)
 from vastgraph.sampling.alias import build_alias
 
-STATE_FORMAT = "vastgraph-dynamic-state"
-STATE_VERSION = 1
 SAMPLES_PER_ENTRY = 100
 """Default edge samples per stored edge entry, in ``fit`` and per incident entry in updates (LINE's rate)."""
 MAX_SAMPLES = 200_000_000
@@ -114,72 +111,7 @@ class UpdateReport:
                 "unchanged cosine": round(float(self.unchanged_cosine), 6)}
 
 
-# ------------------------------------------------------------------------------ state folders
-def write_state(folder: str | Path, kind: str, meta: dict[str, Any], arrays: dict[str, np.ndarray],
-                graph: Any) -> str:
-    """Write a dynamic-embedder state folder atomically; returns its absolute path.
-
-    Layout: ``meta.json`` (format, version, ``kind``, ``meta``, a BLAKE2b checksum per array), one
-    ``.npy`` per array, and the graph the model has seen as a store folder ``graph/``; staged and
-    renamed into place, so a crash leaves the old folder or the new one.
-    """
-    from vastgraph.graph.storage import save_graph
-
-    target = Path(folder)
-    with StoreWriter(target, overwrite=target.exists()) as w:
-        for name, arr in arrays.items():
-            w.put(f"{name}.npy", np.ascontiguousarray(arr))
-        save_graph(graph, w.staging / "graph")
-        return w.commit({"format": STATE_FORMAT, "version": STATE_VERSION, "kind": kind, **meta})
-
-
-def read_state(folder: str | Path, kind: str | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray], Any]:
-    """Read a state folder: ``(meta, arrays checked against their checksums, graph)``."""
-    from vastgraph.graph.storage import open_graph
-
-    p = Path(folder).absolute()
-    mp = p / "meta.json"
-    if not mp.is_file():
-        raise StoreError(f"{p}: not a dynamic-embedder state folder (no meta.json); it is written by "
-                         "save_state of DNE / IncrementalWalkEmbedder")
-    try:
-        meta = json.loads(mp.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CorruptStoreError(f"{mp}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT:
-        got = meta.get("format") if isinstance(meta, dict) else None
-        raise FormatVersionError(f"{mp}: format {got!r} is not {STATE_FORMAT!r}")
-    if meta.get("version") != STATE_VERSION:
-        raise FormatVersionError(f"{mp}: state version {meta.get('version')!r} is not supported; "
-                                 f"this vastgraph reads version {STATE_VERSION}")
-    if kind is not None and meta.get("kind") != kind:
-        raise StoreError(f"{p}: holds the state of {meta.get('kind')!r}, not of {kind!r}")
-    table = meta.get("arrays")
-    if not isinstance(table, dict):
-        raise CorruptStoreError(f"{mp}: 'arrays' is missing")
-    arrays = {name[:-4]: load_array(p / name, spec, verify=True, mmap=False) for name, spec in table.items()}
-    return meta, arrays, open_graph(p / "graph", verify=True)
-
-
-def state_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Hyperparameters as JSON (edge types as lists, callables dropped)."""
-    out = json_params({k: v for k, v in params.items() if k != "progress"})
-    et = params.get("etype")
-    if isinstance(et, tuple):
-        out["etype"] = [str(x) for x in et]
-    if not (params.get("random_state") is None or isinstance(params.get("random_state"), (int, np.integer))):
-        out["random_state"] = None
-    return out
-
-
-def restore_params(params: dict[str, Any]) -> dict[str, Any]:
-    out = dict(params)
-    if isinstance(out.get("etype"), list):
-        out["etype"] = tuple(out["etype"])
-    return out
-
-
-def apply_update(graph: Any, delta: Any, time_policy: str = "reject") -> tuple[Any, Any]:
+def apply_update(graph: Any, delta: Any, time_policy: str = "reject", missing: str = "raise") -> tuple[Any, Any]:
     """``(new_graph, DeltaSummary)`` of a GraphDelta applied to ``graph``, or an already applied pair."""
     if isinstance(delta, tuple):
         if len(delta) != 2 or not hasattr(delta[1], "touched"):
@@ -190,7 +122,7 @@ def apply_update(graph: Any, delta: Any, time_policy: str = "reject") -> tuple[A
     if not isinstance(delta, GraphDelta):
         raise ValidationError(f"delta: {type(delta).__name__}; expected a GraphDelta or a "
                               "(new_graph, DeltaSummary) pair")
-    return apply_delta(graph, delta, time_policy=time_policy)
+    return apply_delta(graph, delta, time_policy=time_policy, missing=missing)
 
 
 def _edge_types(graph: Any, etype: Any) -> list[Any]:
@@ -212,12 +144,11 @@ def _entries(graph: Any, ets: list[Any], rows_global: np.ndarray, exclude: np.nd
         sel = rows_global[(rows_global >= a) & (rows_global < a + n_own)]
         if sel.size == 0:
             continue
-        adj = graph.adjacency(et, reverse=direction == "in")
-        pos, owner = gather_rows(adj.indptr, sel - a)
-        far = np.asarray(adj.indices)[pos].astype(np.int64) + offs[other]
+        indptr, indices, weight = csr_rows(graph, et, reverse=direction == "in")
+        pos, owner = gather_rows(indptr, sel - a)
+        far = indices[pos] + offs[other]
         near = sel[owner]
-        w = (np.ones(pos.size, np.float32) if adj.weight is None
-             else np.asarray(adj.weight)[pos].astype(np.float32))
+        w = np.ones(pos.size, np.float32) if weight is None else weight[pos]
         if direction == "in" and exclude is not None:
             keep = exclude[far] == 0
             far, near, w = far[keep], near[keep], w[keep]
@@ -239,8 +170,8 @@ def _degrees(graph: Any, ets: list[Any], rows_global: np.ndarray) -> tuple[np.nd
             a, n_own = offs[own], graph.num_nodes(own)
             m = (rows_global >= a) & (rows_global < a + n_own)
             if m.any():
-                adj = graph.adjacency(et, reverse=reverse)
-                acc[m] += row_sums(adj.indptr, adj.weight, rows_global[m] - a)
+                indptr, _, weight = csr_rows(graph, et, reverse=reverse)
+                acc[m] += row_sums(indptr, weight, rows_global[m] - a)
     return out, inn
 
 
@@ -410,7 +341,7 @@ class DNE(Embedder):
         offs = np.zeros(len(types) + 1, dtype=np.int64)
         for i, t in enumerate(types):
             offs[i + 1] = offs[i] + graph.num_nodes(t)
-        index = {t: graph.node_store(t).ids for t in types}
+        index = {t: graph.id_index(t) for t in types}
         meta = {"method": "DNE", "params": state_params(self.get_params()), "updates": self._n_updates}
         # a read-only view of the live rows (no O(N·d) copy or scan per update; freed rows were checked)
         self.keyed_ = KeyedEmbeddings._trusted(self._rows.X, types, offs, index, meta)
@@ -438,33 +369,35 @@ class DNE(Embedder):
             m = (g >= a) & (g < a + n_src)
             if not m.any():
                 continue
-            adj = graph.adjacency(et)
+            indptr, indices, weight = csr_rows(graph, et)
             part = np.zeros(int(m.sum()), np.float64)
-            has_w = adj.weight is not None
-            wt = np.asarray(adj.weight) if has_w else np.zeros(1, np.float32)
-            pmi_deviation(adj.indptr, adj.indices, wt, has_w, g[m] - a, a, offs[et.dst], X, C,
+            has_w = weight is not None
+            wt = weight if has_w else np.zeros(1, np.float32)
+            pmi_deviation(indptr, indices, wt, has_w, g[m] - a, a, offs[et.dst], X, C,
                           self._rows.full("out_deg"), self._rows.full("in_deg"), self._D, log_k, part)
             num[m] += part
         deg = self._rows.full("out_deg")[g]
         return np.where(deg > 0, num / np.where(deg > 0, deg, 1.0), 0.0)
 
     # ------------------------------------------------------------------ update
-    def partial_fit(self, delta: Any, *, time_policy: str = "reject") -> Any:
-        """Apply a delta and update the embedding at the cost of the change; returns ``keyed_``.
+    def partial_fit(self, delta: Any, *, time_policy: str = "reject", missing: str = "raise") -> "DNE":
+        """Apply a delta and update the embedding at the cost of the change; returns ``self``.
 
         Args:
             delta: a :class:`~vastgraph.graph.delta.GraphDelta` (applied to ``graph_`` with
-                ``time_policy``), or ``(new_graph, DeltaSummary)`` from an ``apply_delta`` already done.
+                ``time_policy``), or ``(new_graph, DeltaSummary)`` from an ``apply_delta`` already done
+                (e.g. the new version of a :class:`~vastgraph.graph.dynamic_store.DynamicStore`).
             time_policy: ``"reject"`` or ``"allow"`` edges older than the graph's latest time.
+            missing: ``"raise"`` or ``"ignore"`` deletions of absent edges.
 
         Returns:
-            the updated :class:`~vastgraph.embed.keyed_embeddings.KeyedEmbeddings`; ``last_update_``
-            says which vertices moved. If the delta is rejected the model is unchanged.
+            ``self``; the updated vectors are ``keyed_`` and ``last_update_`` says which vertices
+            moved. If the delta is rejected the model is unchanged.
         """
         self.check_is_fitted()
         p = self._checked()
         t0 = time.perf_counter()
-        graph, summary = apply_update(self.graph_, delta, time_policy)
+        graph, summary = apply_update(self.graph_, delta, time_policy, missing)
         rows = self._rows
         old_counts, new_counts = self._counts, type_counts(graph)
         types = list(graph.node_types)
@@ -540,7 +473,7 @@ class DNE(Embedder):
         unchanged = (cos_sum + (n_unchanged - int(moved.sum()))) / n_unchanged if n_unchanged > 0 else 1.0
         self.last_update_ = UpdateReport(new_g, freed_old, scores[top], int(cand.size), int(src.size), int(samples),
                                          time.perf_counter() - t0, float(unchanged))
-        return self.keyed_
+        return self
 
     def _init_new(self, graph: Any, new_g: np.ndarray, X: np.ndarray, C: np.ndarray, d: int, seed: int) -> None:
         """New vertices: mean x and mean c of their old neighbours plus small noise, else LINE's init."""
@@ -566,8 +499,13 @@ class DNE(Embedder):
             C[new_g] = np.where(has[:, None], sc / np.maximum(cnt, 1)[:, None], 0.0)
 
     # ------------------------------------------------------------------ persistence
-    def save_state(self, folder: str | Path) -> str:
-        """Write everything ``partial_fit`` continues from (vectors, degrees, D, params, graph)."""
+    def save_state(self, folder: str | Path, *, follows: dict[str, Any] | None = None) -> str:
+        """Write what ``partial_fit`` continues from: vectors, degrees, D, params and the store version.
+
+        The state names the store version ``graph_`` was read from (``follows``, default derived
+        from ``graph_``: see :func:`store_version_of`) instead of copying the graph, so it is
+        O(nodes × d) on disk; :meth:`load_state` reopens that version.
+        """
         self.check_is_fitted()
         r = self._rows
         arrays = {"X": r.X, "out_deg": r.out_deg, "in_deg": r.in_deg}
@@ -576,14 +514,20 @@ class DNE(Embedder):
         meta = {"params": state_params(self.get_params()), "D": self._D, "updates": self._n_updates,
                 "base_seed": self._base_seed, "samples": self.samples_,
                 "edge_types": [list(et) for et in self._ets]}
-        return write_state(folder, "DNE", meta, arrays, self.graph_)
+        return write_state(folder, "DNE", meta, arrays,
+                           follows if follows is not None else store_version_of(self.graph_))
 
     @classmethod
-    def load_state(cls, folder: str | Path, *, progress: ProgressFn | None = None) -> "DNE":
-        """A fitted :class:`DNE` from a folder written by :meth:`save_state` (checksums verified)."""
+    def load_state(cls, folder: str | Path, *, graph: Any = None, progress: ProgressFn | None = None) -> "DNE":
+        """A fitted :class:`DNE` from a folder written by :meth:`save_state` (checksums verified).
+
+        ``graph``: the graph the state follows; default the store version it names, opened from disk.
+        """
         from vastgraph.graph.schema import EdgeType
 
-        meta, arrays, graph = read_state(folder, "DNE")
+        meta, arrays = read_state(folder, "DNE")
+        graph = followed_graph(meta["follows"], graph, where=str(folder))
+        check_layout(graph, arrays["X"].shape[0], str(folder))
         try:
             model = cls(**restore_params(meta["params"]), progress=progress)
             X = arrays["X"]
@@ -602,5 +546,6 @@ class DNE(Embedder):
         in_c, out_c = model._noise_counts(np.arange(rows.n))
         model._in_noise = FenwickNoise(in_c, rows.capacity)
         model._out_noise = FenwickNoise(out_c, rows.capacity)
+        model.follows_ = meta["follows"]
         model._publish(graph)
         return model

@@ -307,6 +307,32 @@ def walk_sgns_block(walks, order, lo, hi, W, C, free, tree, tree_total, n_noise,
 
 
 # ------------------------------------------------------------------------------ numpy helpers
+_CSR_CACHE: list[tuple[Any, Any, bool, tuple[np.ndarray, np.ndarray, np.ndarray | None]]] = []
+_CSR_CACHE_SIZE = 4
+
+
+def csr_rows(graph: Any, et: Any, reverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(indptr int64, indices int64, weight float32 | None)`` of an edge type, read through GraphView.
+
+    Built from ``out_degree``/``in_degree`` (the row pointer) and ``coo`` (columns in row order),
+    so any backend serves it; the last few graphs' rows are cached (an update reads the rows of
+    the same graph version several times), holding a reference so a cached graph is never confused
+    with a new one.
+    """
+    for g, e, r, val in _CSR_CACHE:
+        if g is graph and e == et and r == reverse:
+            return val
+    deg = np.asarray(graph.in_degree(et) if reverse else graph.out_degree(et), dtype=np.int64)
+    indptr = np.zeros(deg.size + 1, dtype=np.int64)
+    np.cumsum(deg, out=indptr[1:])
+    chunk = graph.coo(et, reverse=reverse)
+    val = (indptr, np.asarray(chunk.dst, dtype=np.int64),
+           None if chunk.weight is None else np.asarray(chunk.weight, dtype=np.float32))
+    _CSR_CACHE.append((graph, et, bool(reverse), val))
+    del _CSR_CACHE[:-_CSR_CACHE_SIZE]
+    return val
+
+
 def gather_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Entry positions of CSR ``rows`` and the row (index into ``rows``) of each, vectorised.
 

@@ -29,7 +29,7 @@ Example:
     >>> b = GraphBuilder(directed=False)
     >>> _ = b.add_edges([0, 1, 2, 3], [1, 2, 3, 0])
     >>> model = IncrementalWalkEmbedder(dimensions=8, walk_length=5, walks_per_node=2, random_state=0)
-    >>> kv = model.fit(b.build()).partial_fit(GraphDelta().add_nodes("node", [4]).add_edges([4], [0]))
+    >>> kv = model.fit(b.build()).partial_fit(GraphDelta().add_nodes("node", [4]).add_edges([4], [0])).keyed_
     >>> kv.vectors.shape
     (5, 8)
 """
@@ -46,8 +46,8 @@ import numpy as np
 
 from vastgraph.embed.base import Embedder
 from vastgraph.embed.deepwalk import split_seeds, to_global
-from vastgraph.embed.dne import (UpdateReport, _degrees, _entries, apply_update, read_state, restore_params, state_params,
-                                 write_state)
+from vastgraph.embed.dne import (UpdateReport, _degrees, _entries, apply_update, check_layout, followed_graph,
+                                 read_state, restore_params, state_params, store_version_of, write_state)
 from vastgraph.embed.dne_kernels import (FenwickNoise, GrowableRows, global_ids, old_mask, row_cosines,
                                          seed_for_update, type_counts, walk_sgns_block)
 from vastgraph.embed.sgns import _SIG_TABLE, _SOFTPLUS_TABLE, train_sgns
@@ -165,28 +165,29 @@ class IncrementalWalkEmbedder(Embedder):
         meta = {"method": "IncrementalWalkEmbedder", "params": state_params(self.get_params()),
                 "updates": self._n_updates}
         self.keyed_ = KeyedEmbeddings._trusted(self._rows.W, types, offs,
-                                               {t: graph.node_store(t).ids for t in types}, meta)
+                                               {t: graph.id_index(t) for t in types}, meta)
         self.embedding_ = self.keyed_.vectors
         self.context_ = self._rows.C
         self.graph_ = graph
         self._counts = type_counts(graph)
 
     # ------------------------------------------------------------------ update
-    def partial_fit(self, delta: Any, *, time_policy: str = "reject") -> Any:
-        """Apply a delta, re-walk from the affected nodes and train them; returns ``keyed_``.
+    def partial_fit(self, delta: Any, *, time_policy: str = "reject",
+                    missing: str = "raise") -> "IncrementalWalkEmbedder":
+        """Apply a delta, re-walk from the affected nodes and train them; returns ``self``.
 
         Args:
             delta: a :class:`~vastgraph.graph.delta.GraphDelta`, or ``(new_graph, DeltaSummary)``.
             time_policy: ``"reject"`` or ``"allow"`` edges older than the graph's latest time.
+            missing: ``"raise"`` or ``"ignore"`` deletions of absent edges.
 
         Returns:
-            the updated :class:`~vastgraph.embed.keyed_embeddings.KeyedEmbeddings` (a rejected
-            delta leaves the model unchanged).
+            ``self``; the updated vectors are ``keyed_`` (a rejected delta leaves the model unchanged).
         """
         self.check_is_fitted()
         prm = self._checked()
         t0 = time.perf_counter()
-        graph, summary = apply_update(self.graph_, delta, time_policy)
+        graph, summary = apply_update(self.graph_, delta, time_policy, missing)
         rows = self._rows
         old_counts = self._counts
         if rows.resize_layout(list(graph.node_types), old_counts, type_counts(graph)) or \
@@ -237,7 +238,7 @@ class IncrementalWalkEmbedder(Embedder):
         self.last_update_ = UpdateReport(new_g, old_aff, np.full(old_aff.size, np.nan), int(affected.size),
                                          int(walks.shape[0]), int(pairs), time.perf_counter() - t0,
                                          float(unchanged))
-        return self.keyed_
+        return self
 
     def _train_walks(self, walks: np.ndarray, prm: dict[str, Any], seed: np.uint64) -> int:
         rows = self._rows
@@ -288,20 +289,26 @@ class IncrementalWalkEmbedder(Embedder):
         C[new_g] = sc / cnt
 
     # ------------------------------------------------------------------ persistence
-    def save_state(self, folder: str | Path) -> str:
-        """Write what ``partial_fit`` continues from (vectors, degrees, params, graph)."""
+    def save_state(self, folder: str | Path, *, follows: dict[str, Any] | None = None) -> str:
+        """Write what ``partial_fit`` continues from: vectors, degrees, params and the store version
+        ``graph_`` was read from (``follows``; see :meth:`DNE.save_state <vastgraph.embed.dne.DNE.save_state>`)."""
         self.check_is_fitted()
         r = self._rows
         meta = {"params": state_params(self.get_params()), "updates": self._n_updates, "base_seed": self._base_seed,
                 "edge_types": [list(et) for et in self._ets], "pairs": self.pairs_}
-        return write_state(folder, "IncrementalWalkEmbedder", meta, {"W": r.W, "C": r.C, "deg": r.deg}, self.graph_)
+        return write_state(folder, "IncrementalWalkEmbedder", meta, {"W": r.W, "C": r.C, "deg": r.deg},
+                           follows if follows is not None else store_version_of(self.graph_))
 
     @classmethod
-    def load_state(cls, folder: str | Path, *, progress: ProgressFn | None = None) -> "IncrementalWalkEmbedder":
-        """A fitted embedder from a folder written by :meth:`save_state` (checksums verified)."""
+    def load_state(cls, folder: str | Path, *, graph: Any = None,
+                   progress: ProgressFn | None = None) -> "IncrementalWalkEmbedder":
+        """A fitted embedder from a folder written by :meth:`save_state` (checksums verified);
+        ``graph`` defaults to the store version the state follows."""
         from vastgraph.graph.schema import EdgeType
 
-        meta, arrays, graph = read_state(folder, "IncrementalWalkEmbedder")
+        meta, arrays = read_state(folder, "IncrementalWalkEmbedder")
+        graph = followed_graph(meta["follows"], graph, where=str(folder))
+        check_layout(graph, arrays["W"].shape[0], str(folder))
         try:
             model = cls(**restore_params(meta["params"]), progress=progress)
             rows = GrowableRows(arrays["W"].shape[1], arrays["W"].shape[0], matrices=("W", "C"), columns=("deg",))
@@ -313,5 +320,6 @@ class IncrementalWalkEmbedder(Embedder):
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptStoreError(f"{folder}: malformed IncrementalWalkEmbedder state ({exc!r})") from None
         model._noise = FenwickNoise(rows.deg, rows.capacity)
+        model.follows_ = meta["follows"]
         model._publish(graph)
         return model

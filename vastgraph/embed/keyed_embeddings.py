@@ -4,7 +4,10 @@ Rows are node vectors in global-id order (``graph.node_offsets()``): node type `
 ``offsets[t]:offsets[t+1]`` and its external ids map to those rows through an
 :class:`~vastgraph.graph.id_index.IdIndex`. Nearest neighbours come from an exact faiss index built
 on first use (inner product on L2-normalised rows for cosine, inner product for dot, L2 for l2) and
-cached per (metric, node type).
+cached per (metric, node type). A persisted index (:mod:`vastgraph.embed.vector_index`: faiss
+flat / IVF / HNSW) attached with :meth:`KeyedEmbeddings.build_index` serves the searches of its
+metric and node type, is saved beside the vectors by :meth:`~KeyedEmbeddings.save` and reloaded
+by :meth:`~KeyedEmbeddings.load` without rebuilding (a stale one is rebuilt or refused, never used).
 
 On disk an artifact is a folder: ``meta.json`` (format name and version, node types, counts, the
 training metadata and a BLAKE2b checksum per array), ``vectors.npy`` and the id arrays, written to a
@@ -126,11 +129,14 @@ class KeyedEmbeddings:
         self._meta = meta
         self._faiss: dict[tuple[str, str | None], tuple[Any, np.ndarray | None]] = {}
         self._lock = threading.Lock()
+        self._vindex: Any = None
+        self.index_rebuilt_ = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_lock", None)
         state["_faiss"] = {}
+        state["_vindex"] = None  # faiss objects do not pickle; save() persists an index
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -271,6 +277,42 @@ class KeyedEmbeddings:
                 self._faiss[key] = (index, a)
             return self._faiss[key]
 
+    # ------------------------------------------------------------------ persisted index
+    def _index_rows(self, ntype: str | None) -> tuple[np.ndarray, int]:
+        a, b = self._span(ntype) if ntype is not None else (0, len(self))
+        return np.asarray(self._vectors[a:b]), a
+
+    def build_index(self, kind: str = "flat", metric: str = "cosine", *, ntype: str | None = None,
+                    **params: Any) -> Any:
+        """Build and attach the persisted nearest-neighbour index (saved by :meth:`save`).
+
+        Args:
+            kind: ``"flat"``, ``"ivf"`` or ``"hnsw"`` (see :class:`~vastgraph.embed.vector_index.VectorIndex`).
+            metric: ``"cosine"``, ``"dot"`` or ``"l2"``: the searches of this metric (and node type) use it.
+            ntype: index only this node type's rows. Default all rows.
+            params: ``nlist``, ``nprobe``, ``m``, ``ef_construction``, ``ef_search``, ``random_state``.
+
+        Example:
+            >>> kv = KeyedEmbeddings(np.eye(3, dtype=np.float32), ["n"], [0, 3], {"n": ["a", "b", "c"]})
+            >>> kv.build_index("hnsw", "l2").ntotal
+            3
+        """
+        from vastgraph.embed.vector_index import VectorIndex
+
+        nt = None if ntype is None else self._ntype(ntype)
+        rows, _ = self._index_rows(nt)
+        index = VectorIndex(kind, metric, ntype=nt, **params).build(rows)
+        self._vindex = index
+        return index
+
+    @property
+    def index(self) -> Any:
+        """The attached persisted index (None when there is none)."""
+        return self._vindex
+
+    def _saved_index_spec(self) -> Any:
+        return None
+
     def search(self, queries: Any, topn: int = 10, *, ntype: str | None = None,
                metric: str = "cosine") -> tuple[np.ndarray, np.ndarray]:
         """Exact top-``topn`` rows for each query vector.
@@ -298,6 +340,11 @@ class KeyedEmbeddings:
             raise ValidationError(f"query vector: shape {np.shape(queries)}; expected ({self.dim},) or (q, {self.dim})")
         if not np.isfinite(q).all():
             raise ValidationError("query vector holds NaN/inf")
+        vi = self._vindex
+        if vi is not None and vi.metric == metric and vi.ntype == nt:
+            scores, rows = vi.search(q, int(topn))
+            start = self._span(nt)[0] if nt is not None else 0
+            return scores, np.where(rows >= 0, rows + start, -1)
         index, start = self._faiss_index(metric, nt)
         k = min(int(topn), index.ntotal)
         if k == 0:
@@ -344,8 +391,12 @@ class KeyedEmbeddings:
         """Write the artifact folder atomically; returns its absolute path.
 
         Raises :class:`StoreExistsError` if ``path`` exists (unless ``overwrite``) or holds
-        something other than an embedding folder.
+        something other than an embedding folder. An attached index (:meth:`build_index`) is
+        written into ``index/`` with the digest of the vectors file it indexes.
         """
+        from vastgraph.embed.vector_index import write_index
+        from vastgraph.graph.storage import file_checksum
+
         target = Path(path)
         if target.exists() and overwrite:
             if not (target / "meta.json").is_file() or _folder_format(target) != FORMAT_NAME:
@@ -363,11 +414,23 @@ class KeyedEmbeddings:
                 node_meta.append({"name": t, "count": idx.n, "id_kind": idx.kind, "files": files})
             meta = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "count": len(self), "dim": self.dim,
                     "node_types": node_meta, "meta": self._meta}
+            if self._vindex is not None:
+                write_index(w.staging, self._vindex, file_checksum(w.staging / "vectors.npy"),
+                            space_spec=self._saved_index_spec())
             return w.commit(meta)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, mmap: bool = True, verify: bool = False) -> "KeyedEmbeddings":
-        """Open an artifact folder (arrays memory-mapped; ``verify=True`` re-hashes every file)."""
+    def load(cls, path: str | os.PathLike, *, mmap: bool = True, verify: bool = False,
+             index: str = "rebuild") -> "KeyedEmbeddings":
+        """Open an artifact folder (arrays memory-mapped; ``verify=True`` re-hashes every file).
+
+        ``index``: what to do with a saved index (``index/``): ``"rebuild"`` (default) reloads it,
+        or rebuilds it in memory when it is stale (``index_rebuilt_`` tells); ``"raise"`` refuses a
+        stale one (:class:`~vastgraph.embed.vector_index.StaleIndexError`); ``"ignore"`` skips it.
+        A damaged index file raises :class:`~vastgraph.errors.CorruptStoreError`.
+        """
+        if index not in ("rebuild", "raise", "ignore"):
+            raise ValidationError(f"index={index!r}: expected 'rebuild', 'raise' or 'ignore'")
         p = Path(path).absolute()
         if not p.is_dir():
             raise StoreError(f"{p}: no such embedding folder")
@@ -382,19 +445,38 @@ class KeyedEmbeddings:
         try:
             vectors = get("vectors.npy")
             offsets = get("offsets.npy")
-            types, index = [], {}
+            types, index_of = [], {}
             for nt in meta["node_types"]:
                 types.append(nt["name"])
                 arrays = {k: get(v) for k, v in nt["files"].items()}
-                index[nt["name"]] = IdIndex(nt["id_kind"], nt["count"], arrays)
+                index_of[nt["name"]] = IdIndex(nt["id_kind"], nt["count"], arrays)
         except (KeyError, TypeError) as exc:
             raise StoreError(f"{p / 'meta.json'}: malformed embedding metadata ({exc!r})") from None
         if (vectors.ndim != 2 or vectors.dtype != np.float32 or offsets.shape != (len(types) + 1,)
                 or int(offsets[-1]) != vectors.shape[0]
-                or any(int(offsets[i + 1] - offsets[i]) != index[t].n for i, t in enumerate(types))):
+                or any(int(offsets[i + 1] - offsets[i]) != index_of[t].n for i, t in enumerate(types))):
             raise StoreError(f"{p}: vectors {vectors.dtype}{vectors.shape}, offsets {offsets.tolist()} and "
                              "node counts in meta.json disagree")
-        return cls._trusted(vectors, types, np.asarray(offsets), index, dict(meta.get("meta", {})))
+        out = cls._trusted(vectors, types, np.asarray(offsets), index_of, dict(meta.get("meta", {})))
+        if index != "ignore":
+            out._attach_saved_index(p, str(table["vectors.npy"].get("blake2b", "")), index)
+        return out
+
+    def _attach_saved_index(self, folder: Path, digest: str, stale: str) -> None:
+        from vastgraph.embed.vector_index import read_index, read_index_meta
+
+        head = read_index_meta(folder)
+        if head is None:
+            return
+        nt = head["params"].get("ntype")
+        if nt is not None and nt not in self._index:
+            from vastgraph.errors import CorruptStoreError
+            raise CorruptStoreError(f"{folder / 'index' / 'index.json'}: node type {nt!r} is not in the embeddings")
+        rows, _ = self._index_rows(nt)
+        got = read_index(folder, rows, digest, stale=stale, space=getattr(self, "_space", None),
+                         space_spec=self._saved_index_spec())
+        if got is not None:
+            self._vindex, self.index_rebuilt_ = got
 
     # ------------------------------------------------------------------ exports
     def _keys_text(self) -> list[str]:

@@ -7,6 +7,8 @@ so a saved folder loads back with its geometry. Nearest neighbours default to th
 distance ``sqrt(Σ_b d_{κ_b}(x^b, y^b)²)`` through a :class:`~vastgraph.embed.geodesic_search.GeodesicIndex`
 (exact scan up to ``exact_threshold`` rows, faiss candidates + exact re-ranking above it), cached per
 node type; the flat metrics of the base class (``"cosine"``, ``"dot"``, ``"l2"``) stay available.
+``build_index("geodesic", ...)`` attaches a persisted geodesic index (saved beside the vectors with
+the manifold it was built for, reloaded without rebuilding its faiss candidate stage).
 
 Example:
     >>> space = ProductSpace.parse("poincare", 2)
@@ -83,7 +85,8 @@ class ManifoldKeyedEmbeddings(KeyedEmbeddings):
         return super().from_graph(graph, vectors, meta, copy=copy)  # type: ignore[return-value]
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, mmap: bool = True, verify: bool = False) -> "ManifoldKeyedEmbeddings":
+    def load(cls, path: str | os.PathLike, *, mmap: bool = True, verify: bool = False,
+             index: str = "rebuild") -> "ManifoldKeyedEmbeddings":
         """Open a folder written by :meth:`save` (refuses plain embedding folders without a manifold)."""
         from vastgraph.embed.keyed_embeddings import _read_meta
 
@@ -94,7 +97,7 @@ class ManifoldKeyedEmbeddings(KeyedEmbeddings):
         if not isinstance(meta.get("meta"), dict) or "manifold" not in meta["meta"]:
             raise StoreError(f"{p}: embedding folder without a manifold; open it with "
                              "KeyedEmbeddings.load")
-        return super().load(path, mmap=mmap, verify=verify)  # type: ignore[return-value]
+        return super().load(path, mmap=mmap, verify=verify, index=index)  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ geometry
     @property
@@ -106,8 +109,31 @@ class ManifoldKeyedEmbeddings(KeyedEmbeddings):
         """Curvature of each block."""
         return self._space.curvatures()
 
+    def build_index(self, kind: str = "geodesic", metric: str = GEODESIC, *, ntype: str | None = None,
+                    **params: Any) -> Any:
+        """Attach a persisted index: ``kind="geodesic"`` (a :class:`GeodesicIndex`; ``params`` go to it),
+        or a flat-metric faiss index as :meth:`KeyedEmbeddings.build_index`."""
+        if kind != "geodesic":
+            return super().build_index(kind, metric, ntype=ntype, **params)
+        if metric != GEODESIC:
+            raise ValidationError(f"metric={metric!r}: a geodesic index ranks by 'geodesic' distance")
+        from vastgraph.embed.vector_index import GeodesicVectorIndex
+
+        nt = None if ntype is None else self._ntype(ntype)
+        rows, _ = self._index_rows(nt)
+        index = GeodesicVectorIndex(ntype=nt, **params).build(rows, self._space)
+        self._vindex = index
+        return index
+
+    def _saved_index_spec(self) -> Any:
+        return self._meta.get("manifold")
+
     def geodesic_index(self, ntype: str | None = None) -> tuple[GeodesicIndex, int]:
-        """The cached :class:`GeodesicIndex` over ``ntype``'s rows (all rows for None) and its first row."""
+        """The :class:`GeodesicIndex` over ``ntype``'s rows (all rows for None) and its first row:
+        the attached persisted one when it covers ``ntype``, else one built on first use and cached."""
+        vi = self._vindex
+        if vi is not None and vi.kind == "geodesic" and vi.ntype == ntype:
+            return vi.geo, (self._span(ntype)[0] if ntype is not None else 0)
         with self._lock:
             if ntype not in self._geo:
                 a, b = self._span(ntype) if ntype is not None else (0, len(self))

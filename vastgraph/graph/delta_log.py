@@ -5,10 +5,14 @@
 bytes. :meth:`DeltaLog.append` writes one record, flushes and ``fsync``\\s before returning, so a
 record that was acknowledged survives a crash (write-ahead logging, as in ARIES / database WALs).
 
-*Torn tails.* A crash during an append leaves a partial last record (short header, short payload,
-or a payload whose checksum does not match and that ends at end of file). Readers ignore it, and
-the next append truncates it first. A bad record followed by further data is not a torn tail: it
-raises :class:`CorruptStoreError` naming the file, the record number and its byte offset.
+*Torn tails and damaged records.* A crash during an append leaves an *incomplete* last record: a
+short header, or a payload shorter than its header says (or, on file systems that extend a file
+before its data reach the disk, a full-length payload that is still all zero bytes). Readers
+ignore a torn tail, and the next append truncates it first. A *complete* record whose checksum
+does not match is not a torn write but damage: readers raise :class:`CorruptStoreError` naming the
+file, the record number and its byte offset, :meth:`DeltaLog.append` refuses to write after it,
+and only an explicit :meth:`DeltaLog.truncate_after` (``vastgraph delta repair --truncate-after
+N``) drops it. :meth:`DeltaLog.check` reports either without raising.
 
 **Container** (:func:`pack` / :func:`unpack`), used for delta files and log payloads:
 ``magic (8) | header length u64 | header JSON | array bytes | blake2b-128 of everything before``.
@@ -36,7 +40,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from vastgraph.errors import CorruptStoreError, FormatVersionError, ParseError, StoreError
+from vastgraph.errors import CorruptStoreError, FormatVersionError, ParseError, StoreError, ValidationError
 from vastgraph.graph.storage import fsync_dir
 
 LOG_MAGIC = b"VGDLOG1\n"
@@ -170,22 +174,24 @@ class DeltaLog:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path).absolute()
 
-    def _scan(self, payloads: bool = True, after: int = 0) -> tuple[list[LogRecord], int]:
-        """Valid records and the byte offset where the valid part ends (a torn tail is ignored).
+    def _scan(self, payloads: bool = True, after: int = 0) -> tuple[list[LogRecord], int, dict[str, Any] | None]:
+        """Valid records, the byte offset where they end, and the damaged complete record (or None).
 
         Payloads (and their checksums) are read for records with ``seq > after`` when ``payloads``,
-        and always for the last record, to tell a torn tail from a complete one; other records
-        come back with an empty payload (what :meth:`append` and :attr:`last_seq` need).
+        and always for the last record, to tell a torn tail from a complete record; other records
+        come back with an empty payload (what :meth:`append` and :attr:`last_seq` need). A complete
+        *last* record with a bad checksum is returned as ``damaged`` (``{"record", "seq", "offset",
+        "reason"}``) rather than raised, so callers decide; a bad record with data after it raises.
         """
         if not self.path.exists():
-            return [], 0
+            return [], 0, None
         size = self.path.stat().st_size
         out: list[LogRecord] = []
         with open(self.path, "rb") as f:
             head = f.read(len(LOG_MAGIC))
             if head != LOG_MAGIC:
                 if LOG_MAGIC.startswith(head):
-                    return [], 0  # a crash while the file was being created
+                    return [], 0, None  # a crash while the file was being created
                 raise CorruptStoreError(f"{self.path}: not a vastgraph delta log (magic {head!r})")
             pos = len(LOG_MAGIC)
             while pos < size:
@@ -203,7 +209,10 @@ class DeltaLog:
                 payload = f.read(length) if load else b""
                 if load and _digest(payload) != digest:
                     if end == size:
-                        break  # torn (partly written) last record
+                        if length and not any(payload):
+                            break  # the file grew but the payload never reached the disk: torn
+                        return out, pos, {"record": k, "seq": int(seq), "offset": pos,
+                                          "reason": "checksum mismatch in a complete record"}
                     raise CorruptStoreError(f"{self.path}: record {k} (seq {seq}) at byte {pos}: checksum "
                                             "mismatch with records after it (the log is corrupted)")
                 if seq < 1 or (out and seq != out[-1].seq + 1):
@@ -211,29 +220,51 @@ class DeltaLog:
                                             f"does not follow {out[-1].seq if out else 0}")
                 out.append(LogRecord(int(seq), pos, payload))
                 pos = end
-        return out, pos
+        return out, pos, None
+
+    def _damage_error(self, bad: dict[str, Any], doing: str) -> CorruptStoreError:
+        keep = bad["record"] - 1
+        return CorruptStoreError(
+            f"{self.path}: record {bad['record']} (seq {bad['seq']}) at byte {bad['offset']}: {bad['reason']} "
+            f"(not a torn write); {doing}. Inspect it with `vastgraph delta log`, then drop it and what "
+            f"follows with `vastgraph delta repair STORE --truncate-after {keep}`")
 
     def records(self, after: int = 0) -> Iterator[LogRecord]:
-        """Valid records with ``seq > after``, in order (a torn tail record is ignored)."""
-        recs, _ = self._scan(after=after)
+        """Valid records with ``seq > after``, in order (a torn tail is ignored, a damaged record raises)."""
+        recs, _, bad = self._scan(after=after)
+        if bad is not None:
+            raise self._damage_error(bad, "refusing to read past it")
         return iter([r for r in recs if r.seq > after])
+
+    def check(self) -> dict[str, Any]:
+        """``{"records", "last_seq", "torn_bytes", "damaged"}`` without raising on a damaged last record."""
+        recs, end, bad = self._scan(payloads=False)
+        size = self.path.stat().st_size if self.path.exists() else 0
+        return {"records": len(recs), "last_seq": recs[-1].seq if recs else 0,
+                "torn_bytes": 0 if bad is not None else size - end, "damaged": bad}
+
+    def valid_records(self) -> list[LogRecord]:
+        """The records before a damaged last record (with payloads), for listing a damaged log."""
+        return self._scan()[0]
 
     @property
     def last_seq(self) -> int:
         """Sequence number of the last valid record (0 for an empty log)."""
-        recs, _ = self._scan(payloads=False)
+        recs, _, _ = self._scan(payloads=False)
         return recs[-1].seq if recs else 0
 
     def torn_bytes(self) -> int:
         """Bytes of an incomplete tail record that readers ignore (0 when the log is clean)."""
-        if not self.path.exists():
-            return 0
-        _, end = self._scan(payloads=False)
-        return self.path.stat().st_size - end
+        return int(self.check()["torn_bytes"])
 
     def append(self, payload: bytes) -> int:
-        """Append one record durably (write, flush, fsync); returns its sequence number."""
-        recs, end = self._scan(payloads=False)
+        """Append one record durably (write, flush, fsync); returns its sequence number.
+
+        Raises :class:`CorruptStoreError` when the last record is damaged (see the module docstring).
+        """
+        recs, end, bad = self._scan(payloads=False)
+        if bad is not None:
+            raise self._damage_error(bad, "refusing to append after it")
         seq = recs[-1].seq + 1 if recs else 1
         new_file = not self.path.exists() or end == 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -251,6 +282,31 @@ class DeltaLog:
         if new_file:
             fsync_dir(self.path.parent)
         return seq
+
+    def truncate_after(self, n: int) -> int:
+        """Keep records ``1..n`` and drop everything after them (damaged or torn records included).
+
+        Returns the bytes removed. Records ``1..n`` must be intact (a damaged record at or before
+        ``n`` raises): this only ever removes the end of the log.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValidationError(f"truncate_after={n!r}: expected an integer >= 0")
+        if not self.path.exists():
+            if n:
+                raise ValidationError(f"truncate_after={n}: {self.path} does not exist (it holds no records)")
+            return 0
+        recs, end, bad = self._scan(payloads=False)
+        if n > len(recs):
+            what = f"a damaged record {bad['record']}" if bad is not None else "no more"
+            raise ValidationError(f"truncate_after={n}: {self.path} holds {len(recs)} intact record(s) and then "
+                                  f"{what}; choose N <= {len(recs)}")
+        cut = recs[n].offset if n < len(recs) else end
+        size = self.path.stat().st_size
+        with open(self.path, "r+b") as f:
+            f.truncate(cut)
+            f.flush()
+            os.fsync(f.fileno())
+        return size - cut
 
     def __len__(self) -> int:
         return len(self._scan(payloads=False)[0])

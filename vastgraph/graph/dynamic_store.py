@@ -16,6 +16,12 @@ Applying a delta (:meth:`DynamicStore.apply`), write-ahead style:
    and edge types the delta did not change are *hard-linked* from the previous version, not copied;
 4. ``CURRENT`` is switched atomically (temp file + fsync + ``os.replace`` + fsync of the folder).
 
+Every log record carries the delta's content digest (:meth:`GraphDelta.digest`): :meth:`apply`
+refuses a delta the log already holds unless ``allow_duplicate=True``, so a retry after a kill
+cannot apply a delta twice. ``CURRENT`` must name a version folder inside the store (a pointer
+that resolves elsewhere is refused). A damaged (complete, checksum-bad) log record stops replay and
+appends until :meth:`DynamicStore.repair` truncates the log after an intact record.
+
 A crash at any point leaves ``CURRENT`` on the old or the new version; :meth:`DynamicStore.replay`
 (run on open) re-applies logged deltas newer than ``CURRENT``, so the store always ends at the new
 version. Old versions stay readable: readers holding one keep their memory maps (also after
@@ -47,6 +53,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import time as _time
 import uuid
 from contextlib import contextmanager
@@ -72,6 +79,42 @@ PAUSE_MARKER_ENV = "VASTGRAPH_DYNAMIC_PAUSE_MARKER"
 STAGES = ("after_log_append", "mid_version_write", "after_version_written", "after_pointer_swap")
 _REC_MAGIC = b"VGDREC01"
 _VDIR = re.compile(r"v(\d{10})\Z")
+
+
+class DuplicateDeltaError(ValidationError):
+    """The delta's content digest is already in the store's log (pass ``allow_duplicate`` to apply it again)."""
+
+
+@contextmanager
+def file_lock(path: str | os.PathLike) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` (created if missing) for the ``with`` block.
+
+    The writer lock of a :class:`DynamicStore` (``STORE/.lock``) and of an embeddings folder that
+    :class:`~vastgraph.embed.updater.Updater` updates (``.NAME.lock`` beside it). Readers never lock.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def record_header(payload: bytes, source: str) -> dict[str, Any]:
+    """The JSON header of a log record's payload (options, digest) without copying its arrays."""
+    n = len(_REC_MAGIC)
+    if payload[:n] != _REC_MAGIC or len(payload) < n + 8:
+        raise CorruptStoreError(f"{source}: not a delta log record (magic {bytes(payload[:n])!r})")
+    (hlen,) = struct.unpack_from("<Q", payload, n)
+    try:
+        head = json.loads(bytes(payload[n + 8:n + 8 + hlen]).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptStoreError(f"{source}: record header is malformed ({exc})") from None
+    if not isinstance(head, dict):
+        raise CorruptStoreError(f"{source}: record header is not an object")
+    return head
 
 
 def _pause(stage: str) -> None:
@@ -282,11 +325,23 @@ class DynamicStore:
 
     # ------------------------------------------------------------------ state
     def _pointer(self) -> dict[str, Any]:
+        """``CURRENT`` as ``{"version", "path"}``; the path must resolve to a version folder inside the store."""
+        where = self.path / CURRENT
         try:
-            ptr = json.loads((self.path / CURRENT).read_text())
-            return {"version": int(ptr["version"]), "path": str(ptr["path"])}
+            ptr = json.loads(where.read_text())
+            version, rel = ptr["version"], ptr["path"]
+            if isinstance(version, bool) or not isinstance(version, int) or version < 0 or not isinstance(rel, str):
+                raise TypeError(f"version {version!r} / path {rel!r}")
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CorruptStoreError(f"{self.path / CURRENT}: unreadable pointer ({exc})") from None
+            raise CorruptStoreError(f"{where}: unreadable pointer ({exc})") from None
+        root = self.path.resolve()
+        target = (self.path / rel).resolve()
+        if Path(rel).is_absolute() or not target.is_relative_to(root / VERSIONS) or target.parent != root / VERSIONS:
+            raise CorruptStoreError(f"{where}: path {rel!r} resolves to {target}, outside the store's "
+                                    f"{VERSIONS}/ folder; refusing to follow it")
+        if target.name != _vname(version):
+            raise CorruptStoreError(f"{where}: path {rel!r} does not name version {version} ({VERSIONS}/{_vname(version)})")
+        return {"version": version, "path": f"{VERSIONS}/{target.name}"}
 
     def refresh(self) -> HeteroGraph:
         """Re-read ``CURRENT`` (another process may have applied deltas) and open that version."""
@@ -296,15 +351,9 @@ class DynamicStore:
             self.version = ptr["version"]
         return self.graph
 
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        """Exclusive writer lock (readers never lock)."""
-        with open(self.path / ".lock", "a+b") as f:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    def _lock(self) -> Any:
+        """Exclusive writer lock (``STORE/.lock``; readers never lock)."""
+        return file_lock(self.path / ".lock")
 
     def _cleanup(self) -> None:
         """Remove staging folders, temporary files and plain-store files that a crash left behind."""
@@ -354,27 +403,42 @@ class DynamicStore:
         return (self.graph.info.get("dynamic") or {}).get("time") if self.graph is not None else None
 
     def apply(self, delta: GraphDelta, *, time_policy: str = "reject", missing: str = "raise",
-              progress: ApplyProgress | None = None) -> DeltaSummary:
+              progress: ApplyProgress | None = None, allow_duplicate: bool = False,
+              digest: str | None = None) -> DeltaSummary:
         """Log ``delta``, write the next version aside and switch ``CURRENT`` to it.
 
         Args:
             delta: the changes. time_policy: ``"reject"`` (default) or ``"allow"`` (see
                 :func:`apply_delta`). missing: ``"raise"`` (default) or ``"ignore"`` for deletions
                 of absent edges. progress: optional ``progress(done_fraction, stage)``.
+            allow_duplicate: apply a delta whose content digest the log already holds (default:
+                refuse it with :class:`DuplicateDeltaError`, so a retry cannot apply it twice).
+            digest: the content digest to log and check (default ``delta.digest()``; a caller that
+                completed the delta from the user's input, e.g. declared new endpoints, passes the
+                digest of the input so a repeat of the same input is recognised).
 
         Returns:
-            The :class:`DeltaSummary` (dense ids of the new version). A bad delta raises before
-            anything is logged or written: the store is unchanged.
+            The :class:`DeltaSummary` (dense ids of the new version). A bad or repeated delta raises
+            before anything is logged or written: the store is unchanged.
         """
         if progress is not None and not callable(progress):
             raise ValidationError(f"progress={progress!r}: expected None or a callable(done_fraction, stage)")
         report = progress or (lambda f, s: None)
+        if not isinstance(delta, GraphDelta):
+            raise ValidationError(f"delta: {type(delta).__name__}; expected a GraphDelta")
+        digest = delta.digest() if digest is None else str(digest)
         with self._lock():
             self._catch_up()
+            if not allow_duplicate:
+                seen = self.find_digest(digest)
+                if seen is not None:
+                    raise DuplicateDeltaError(f"{self.path}: this delta (digest {digest}) is already applied as log "
+                                              f"record {seen}; pass --allow-duplicate (allow_duplicate=True) "
+                                              "to apply it again")
             old = self.graph
             new, summary = apply_delta(old, delta, time_policy=time_policy, missing=missing,
                                        progress=lambda f, s: report(0.5 * f, s))
-            payload = pack(_REC_MAGIC, {"time_policy": time_policy, "missing": missing},
+            payload = pack(_REC_MAGIC, {"time_policy": time_policy, "missing": missing, "digest": digest},
                            {"delta": np.frombuffer(delta.to_bytes(), np.uint8)})
             seq = self.log.append(payload)
             if seq != self.version + 1:
@@ -423,10 +487,77 @@ class DynamicStore:
         opts, arrays = unpack(_REC_MAGIC, rec.payload, source=where, what="delta log record")
         return GraphDelta.from_bytes(arrays["delta"].tobytes(), source=where), opts
 
-    def log_entries(self) -> list[dict[str, Any]]:
-        """One row per log record: sequence number, size, batch time, counts, options, applied or not."""
+    def digests(self) -> list[tuple[int, str]]:
+        """``(seq, content digest)`` of every log record (read from the record headers)."""
         out = []
         for rec in self.log.records():
+            where = f"{self.log.path} record {rec.seq}"
+            d = record_header(rec.payload, where).get("digest")
+            if not isinstance(d, str):  # a record written before digests were logged
+                d = self._decode(rec)[0].digest()
+            out.append((rec.seq, d))
+        return out
+
+    def find_digest(self, digest: str) -> int | None:
+        """The sequence number of the log record holding a delta with this content digest, or None."""
+        for seq, d in self.digests():
+            if d == digest:
+                return seq
+        return None
+
+    def delta_at(self, seq: int) -> tuple[GraphDelta, dict[str, Any]]:
+        """The delta of log record ``seq`` and its options (``time_policy``, ``missing``, ``digest``)."""
+        for rec in self.log.records(after=int(seq) - 1):
+            if rec.seq == seq:
+                delta, opts = self._decode(rec)
+                return delta, dict(opts, digest=opts.get("digest") or delta.digest())
+            break
+        raise StoreError(f"{self.log.path}: holds no record {seq} (last record {self.log.last_seq})")
+
+    def repair(self, truncate_after: int) -> dict[str, Any]:
+        """Drop log records after ``truncate_after`` (damaged or torn ones included); roll back versions.
+
+        When ``CURRENT`` is past ``truncate_after`` it is switched back to that version (which must
+        still be stored) and the newer versions are removed, so versions and log agree again. Order:
+        pointer, then versions, then the log, so a crash midway is finished by running it again.
+        Returns ``{"version", "removed_versions", "bytes_removed"}``.
+        """
+        n = truncate_after
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValidationError(f"--truncate-after {n!r}: expected an integer >= 0")
+        n = int(n)
+        with self._lock():
+            self._cleanup()
+            info = self.log.check()
+            if n > info["records"]:
+                raise ValidationError(f"--truncate-after {n}: {self.log.path} holds {info['records']} intact "
+                                      f"record(s); choose N <= {info['records']}")
+            cur = self._pointer()["version"]
+            removed = []
+            if cur > n:
+                if not (self.path / VERSIONS / _vname(n) / META).is_file():
+                    raise StoreError(f"--truncate-after {n}: the store is at version {cur} and version {n} was "
+                                     "pruned, so it cannot be rolled back there; choose a stored version")
+                self._swap(n)
+            for d in sorted((self.path / VERSIONS).iterdir()):
+                m = _VDIR.match(d.name)
+                if m and int(m.group(1)) > n:
+                    shutil.rmtree(d, ignore_errors=True)
+                    removed.append(int(m.group(1)))
+            fsync_dir(self.path / VERSIONS)
+            dropped = self.log.truncate_after(n)
+            self.graph = None
+            self.refresh()
+        return {"version": self.version, "removed_versions": removed, "bytes_removed": dropped}
+
+    def log_entries(self) -> list[dict[str, Any]]:
+        """One row per intact log record: sequence number, size, batch time, counts, options, applied or not.
+
+        A damaged last record is not listed (see :meth:`DeltaLog.check`); readers of the rows see
+        the intact ones.
+        """
+        out = []
+        for rec in self.log.valid_records():
             delta, opts = self._decode(rec)
             out.append({"seq": rec.seq, "bytes": len(rec.payload), "time": delta.time,
                         "new_nodes": delta.num_new_nodes, "insertions": delta.num_insertions,
