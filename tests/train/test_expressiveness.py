@@ -83,7 +83,7 @@ def test_bad_input(pairs):
         classify_graphs(graphs[:4], [0, 1, 0, 1], folds=3)
     with pytest.raises(ValidationError, match="walk_length"):
         anonymous_walk_features(graphs[:1], walk_length=0)
-    with pytest.raises(ValidationError, match="GraphStore"):
+    with pytest.raises(ValidationError, match="GraphView"):
         anonymous_walk_features(["g"])
     with pytest.raises(ValidationError, match="model"):
         pooled_representations(graphs[:1], "gat")

@@ -86,7 +86,7 @@ def test_bad_input():
         wl_colors(g, iterations=-1)
     with pytest.raises(ValidationError, match="initial"):
         wl_colors(g, initial=[0, 1])
-    with pytest.raises(ValidationError, match="GraphStore"):
+    with pytest.raises(ValidationError, match="GraphView"):
         wl_colors("not a graph")
     b = GraphBuilder()
     b.add_edges([0], [1], etype="a")

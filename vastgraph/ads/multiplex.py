@@ -21,25 +21,29 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
 
 from vastgraph.errors import EmptyInputError, ValidationError
 
+if TYPE_CHECKING:
+    from vastgraph.graph.view import GraphView
+
 #: scorer(query dense ids (m,), edge type) -> scores (m, n_items), higher is better
 Scorer = Callable[[np.ndarray, Any], np.ndarray]
 
 
-def _adjacency(graph: Any, etype: Any) -> sp.csr_matrix:
-    adj = graph.adjacency(etype)
-    n = adj.n_rows
-    return sp.csr_matrix((np.ones(adj.indices.size, np.float32), np.asarray(adj.indices), np.asarray(adj.indptr)),
-                         shape=(n, adj.n_cols))
+def _adjacency(graph: GraphView, etype: Any) -> sp.csr_matrix:
+    """0/1 (parallel edges: their count) float32 CSR of ``etype`` over its source type."""
+    et = graph.edge_type(etype)
+    e = graph.coo(et)
+    return sp.csr_matrix((np.ones(len(e), np.float32), (e.src, e.dst)),
+                         shape=(graph.num_nodes(et.src), graph.num_nodes(et.dst)))
 
 
-def coneighbour_scorer(graph: Any) -> Scorer:
+def coneighbour_scorer(graph: GraphView) -> Scorer:
     """The co-click analogue: shared ``r``-neighbours, ties broken by popularity (degree)."""
     cache: dict[Any, tuple[sp.csr_matrix, np.ndarray]] = {}
 
@@ -76,7 +80,7 @@ def pair_scorer(score_fn: Callable[[np.ndarray, np.ndarray, Any], np.ndarray], n
     return score
 
 
-def evaluate_multiplex_retrieval(graph: Any, split: dict[str, np.ndarray], scorers: dict[str, Scorer], *,
+def evaluate_multiplex_retrieval(graph: GraphView, split: dict[str, np.ndarray], scorers: dict[str, Scorer], *,
                                  k_values: tuple[int, ...] = (10, 20, 50), batch_size: int = 256,
                                  max_queries: int | None = None,
                                  random_state: Any = 0) -> dict[str, dict[str, dict[str, float]]]:

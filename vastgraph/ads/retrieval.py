@@ -38,7 +38,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,10 @@ import scipy.sparse as sp
 from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, SchemaError, UnknownIdError, ValidationError
 from vastgraph.seeding import seed_from
+
+if TYPE_CHECKING:
+    from vastgraph.graph.schema import EdgeType
+    from vastgraph.graph.view import GraphView
 
 CLICK = ("query", "click", "ad")
 COCLICK = ("ad", "coclick", "ad")
@@ -162,9 +166,11 @@ class BaseRetriever:
         return Retrieved(ads, scores)
 
 
-def _csr(adj: Any, shape: tuple[int, int]) -> sp.csr_matrix:
-    w = adj.weight if adj.weight is not None else np.ones(len(adj.indices), np.float32)
-    return sp.csr_matrix((np.asarray(w, np.float64), np.asarray(adj.indices), np.asarray(adj.indptr)), shape=shape)
+def _csr(graph: GraphView, etype: EdgeType, shape: tuple[int, int]) -> sp.csr_matrix:
+    """Weighted (unweighted: 1.0) float64 CSR of ``etype``; parallel edges add up."""
+    e = graph.coo(etype)
+    w = e.weight if e.weight is not None else np.ones(len(e), np.float32)
+    return sp.csr_matrix((np.asarray(w, np.float64), (e.src, e.dst)), shape=shape)
 
 
 class CoClickRetriever(BaseRetriever):
@@ -184,7 +190,7 @@ class CoClickRetriever(BaseRetriever):
         >>> # see the module docstring
     """
 
-    def __init__(self, graph: Any, *, click_etype: Any = CLICK, coclick_etype: Any = COCLICK,
+    def __init__(self, graph: GraphView, *, click_etype: Any = CLICK, coclick_etype: Any = COCLICK,
                  batch_size: int = 512) -> None:
         self.batch_size = check_int("batch_size", batch_size, 1)
         try:
@@ -195,13 +201,13 @@ class CoClickRetriever(BaseRetriever):
         self.query_ids = np.asarray(graph.external_ids(et.src), dtype=object)
         self.ad_ids = np.asarray(graph.external_ids(et.dst), dtype=object)
         nq, na = self.query_ids.size, self.ad_ids.size
-        self._clicks = _csr(graph.adjacency(et), (nq, na))
+        self._clicks = _csr(graph, et, (nq, na))
         self._coclick = None
         if coclick_etype is not None and any(tuple(e) == tuple(coclick_etype) for e in graph.edge_types):
             ce = graph.edge_type(coclick_etype)
             if ce.src != et.dst or ce.dst != et.dst:
                 raise ValidationError(f"coclick_etype={coclick_etype!r}: expected an {et.dst}–{et.dst} edge type")
-            self._coclick = _csr(graph.adjacency(ce), (na, na))
+            self._coclick = _csr(graph, ce, (na, na))
         pop = np.asarray(self._clicks.sum(axis=0)).ravel()
         self._popular = pop / (pop.max() + 1.0) if pop.size else pop
 
@@ -315,7 +321,7 @@ class ScoreRetriever(BaseRetriever):
         return arr.astype(np.int64)
 
     @classmethod
-    def from_graph(cls, score_fn: Callable[[np.ndarray, np.ndarray], Any], graph: Any, query_type: str = "query",
+    def from_graph(cls, score_fn: Callable[[np.ndarray, np.ndarray], Any], graph: GraphView, query_type: str = "query",
                    ad_type: str = "ad", **kwargs: Any) -> "ScoreRetriever":
         """Catalogs from ``graph``; ``score_fn`` receives global node ids (``graph.node_offsets()``)."""
         offs = graph.node_offsets()

@@ -83,9 +83,13 @@ def load_bitcoin_alpha(name: str, files: dict[str, Path], folder: Path) -> Datas
         A :class:`Dataset`: 3783 users, 24186 directed edges with float32 ratings and int64 times.
 
     Example:
-        >>> ds = load_dataset("bitcoin-alpha")  # doctest: +SKIP
-        >>> int((ds.graph.adjacency().weight < 0).sum())  # doctest: +SKIP
-        1536
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> csv = folder / "soc-sign-bitcoinalpha.csv"
+        >>> _ = csv.write_text("7,9,4,1289241911\\n9,7,-2,1289241942\\n7,12,10,1289243140\\n")
+        >>> ds = load_bitcoin_alpha("bitcoin-alpha", {csv.name: csv}, folder)
+        >>> ds.graph.num_nodes(), int((ds.graph.coo().weight < 0).sum())  # the full file: 3783, 1536
+        (3, 1)
     """
     path = files["soc-sign-bitcoinalpha.csv"]
     df = read_signed_csv(path)

@@ -2,7 +2,7 @@
 
 * Hyperparameters are keyword arguments stored unchanged by ``__init__``; no work happens there.
 * ``fit(graph)`` returns ``self``; learned vectors land in ``embedding_`` (float32 ``(N, d)``, rows
-  in global node-id order, see :meth:`GraphStore.node_offsets`) and ``keyed_`` (a
+  in global node-id order, see :meth:`GraphView.node_offsets`) and ``keyed_`` (a
   :class:`~vastgraph.embed.keyed_embeddings.KeyedEmbeddings` artifact).
 * Randomness comes from ``random_state`` only (None, an int or a ``numpy.random.Generator``).
 * Using a learned attribute before ``fit`` raises :class:`NotFittedError`.
@@ -11,9 +11,12 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vastgraph.errors import NotFittedError, ValidationError
+
+if TYPE_CHECKING:
+    from vastgraph.graph.view import GraphView
 
 
 class Embedder:
@@ -44,10 +47,10 @@ class Embedder:
         if not hasattr(self, "embedding_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(graph) first")
 
-    def fit(self, graph: Any) -> "Embedder":  # pragma: no cover - interface
+    def fit(self, graph: GraphView) -> "Embedder":  # pragma: no cover - interface
         raise NotImplementedError
 
-    def fit_transform(self, graph: Any):
+    def fit_transform(self, graph: GraphView):
         return self.fit(graph).embedding_
 
     def __repr__(self) -> str:

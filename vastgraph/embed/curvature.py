@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -82,23 +82,25 @@ from vastgraph.geometry.manifolds import ProductSpace, parse_manifold_spec
 from vastgraph.geometry.block_ops import BlockGeometry
 from vastgraph.geometry.optim import RowRiemannianAdam, RowRiemannianSGD, riemannian_optimizer
 
+if TYPE_CHECKING:
+    from vastgraph.graph.view import GraphView
+
 SAMPLES = ("edges", "walks")
 LOSSES = ("softmax", "fermi_dirac")
 OPTIMIZERS = ("adam", "sgd")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def _training_pairs(graph: Any, samples: str, window: int, walks_per_node: int, walk_length: int,
+def _training_pairs(graph: GraphView, samples: str, window: int, walks_per_node: int, walk_length: int,
                     seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Global ``(u, v, relation, weight or None)`` positives, self-pairs removed."""
     from vastgraph.sampling.walks import random_walks
 
     offs = graph.node_offsets()
     us, vs, rs, ws = [], [], [], []
-    weighted = samples == "edges" and any(graph.adjacency(et).weight is not None for et in graph.edge_types)
+    weighted = samples == "edges" and any(graph.has_weights(et) for et in graph.edge_types)
     for r, et in enumerate(graph.edge_types):
-        adj = graph.adjacency(et)
-        if samples == "walks" and et.src == et.dst and adj.nnz:
+        if samples == "walks" and et.src == et.dst and graph.num_edges(et):
             walks = random_walks(graph, etype=et, walks_per_node=walks_per_node, walk_length=walk_length,
                                  random_state=seed + r).astype(np.int64)
             for o in range(1, min(window, walks.shape[1] - 1) + 1):
@@ -109,13 +111,14 @@ def _training_pairs(graph: Any, samples: str, window: int, walks_per_node: int, 
                 vs += [b, a]
                 rs += [np.full(2 * a.size, r, np.int64)]
             continue
-        u = np.repeat(np.arange(adj.n_rows, dtype=np.int64), adj.degree()) + offs[et.src]
-        v = np.asarray(adj.indices).astype(np.int64) + offs[et.dst]
+        e = graph.coo(et)
+        u = e.src + offs[et.src]
+        v = e.dst + offs[et.dst]
         us.append(u)
         vs.append(v)
         rs.append(np.full(u.size, r, np.int64))
         if weighted:
-            ws.append(np.ones(u.size) if adj.weight is None else np.asarray(adj.weight, np.float64))
+            ws.append(np.ones(u.size) if e.weight is None else np.asarray(e.weight, np.float64))
     if not us:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), None
     u, v, rel = np.concatenate(us), np.concatenate(vs), np.concatenate(rs)
@@ -129,7 +132,7 @@ def _training_pairs(graph: Any, samples: str, window: int, walks_per_node: int, 
 class _NegativeSampler:
     """Per node type ``degree^power`` noise over global ids, drawn by inverse CDF (vectorised)."""
 
-    def __init__(self, graph: Any, degree: np.ndarray, power: float = 0.75) -> None:
+    def __init__(self, graph: GraphView, degree: np.ndarray, power: float = 0.75) -> None:
         offs = graph.node_offsets()
         self.tables = []
         for t in graph.node_types:
@@ -274,7 +277,7 @@ class MixedCurvature(Embedder):
             temperature=check_float("fd_temperature", self.fd_temperature),
             progress=check_progress(self.progress))
 
-    def fit(self, graph: Any) -> "MixedCurvature":
+    def fit(self, graph: GraphView) -> "MixedCurvature":
         """Train on the edges (or walk pairs) of every edge type of ``graph``; returns ``self``."""
         cfg = self._check()
         threads = None if self.num_threads is None else check_int("num_threads", self.num_threads, 1)
@@ -286,7 +289,7 @@ class MixedCurvature(Embedder):
         finally:
             torch.set_num_threads(old)
 
-    def _fit(self, graph: Any, cfg: dict[str, Any]) -> "MixedCurvature":
+    def _fit(self, graph: GraphView, cfg: dict[str, Any]) -> "MixedCurvature":
         from vastgraph.embed.manifold_keyed import ManifoldKeyedEmbeddings
 
         dtype = DTYPES[self.dtype]

@@ -17,7 +17,7 @@ and ``embedding_`` is ``x``. Cost: ``O(walks · length · window · (k + 1) · d
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from vastgraph.embed.sgns import SGNSResult, train_sgns
 from vastgraph.validation import ProgressFn, check_float, check_int, check_progress
 from vastgraph.errors import ValidationError
 from vastgraph.seeding import seed_from
+
+if TYPE_CHECKING:
+    from vastgraph.graph.view import GraphView
 
 
 def json_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +74,7 @@ class WalkEmbedder(Embedder):
             shared_negatives=bool(self.shared_negatives),
             progress=check_progress(self.progress))
 
-    def _train(self, graph: Any, walks: np.ndarray, kwargs: dict[str, Any], seed: int,
+    def _train(self, graph: GraphView, walks: np.ndarray, kwargs: dict[str, Any], seed: int,
                groups: np.ndarray | None = None) -> SGNSResult:
         """Train on global-id walks and set ``embedding_``, ``context_``, ``losses_``, ``keyed_``."""
         from vastgraph.embed.keyed_embeddings import KeyedEmbeddings
@@ -156,7 +159,7 @@ class DeepWalk(WalkEmbedder):
     def _pq(self) -> tuple[float, float]:
         return 1.0, 1.0
 
-    def fit(self, graph: Any) -> "DeepWalk":
+    def fit(self, graph: GraphView) -> "DeepWalk":
         """Walk ``graph`` and train the skip-gram vectors; returns ``self``."""
         from vastgraph.sampling.walks import random_walks
 

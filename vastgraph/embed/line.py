@@ -23,7 +23,7 @@ with one numba thread the result depends only on ``random_state``. Cost ``O(samp
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
@@ -35,6 +35,9 @@ from vastgraph.validation import ProgressFn, check_float, check_int, check_progr
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.sampling.alias import alias_draw, build_alias
 from vastgraph.seeding import stream
+
+if TYPE_CHECKING:
+    from vastgraph.graph.view import GraphView
 
 CHUNK = 4096
 """Edge samples per random stream / parallel work item."""
@@ -72,20 +75,20 @@ def _line_block(src, dst, e_prob, e_alias, neg_nodes, n_prob, n_alias, X, T, neg
         loss_out[c] = loss
 
 
-def _edges(graph: Any, etype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Global ``(src, dst, weight or None)`` of one edge type or of all of them."""
+def _edges(graph: GraphView, etype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Global ``(src, dst, weight or None)`` of one edge type or of all of them (storage order)."""
     offs = graph.node_offsets()
     ets = [graph.edge_type(etype)] if etype is not None else list(graph.edge_types)
     n_total = graph.num_nodes_total()
     idx = np.int32 if n_total <= np.iinfo(np.int32).max else np.int64
     srcs, dsts, ws = [], [], []
-    weighted = any(graph.adjacency(et).weight is not None for et in ets)
+    weighted = any(graph.has_weights(et) for et in ets)
     for et in ets:
-        adj = graph.adjacency(et)
-        srcs.append(np.repeat(np.arange(adj.n_rows, dtype=idx) + idx(offs[et.src]), adj.degree()))
-        dsts.append(np.asarray(adj.indices).astype(idx) + idx(offs[et.dst]))
+        e = graph.coo(et)
+        srcs.append(e.src.astype(idx) + idx(offs[et.src]))
+        dsts.append(e.dst.astype(idx) + idx(offs[et.dst]))
         if weighted:
-            ws.append(np.ones(adj.nnz, np.float32) if adj.weight is None else np.asarray(adj.weight, np.float32))
+            ws.append(np.ones(len(e), np.float32) if e.weight is None else np.asarray(e.weight, np.float32))
     src = np.concatenate(srcs) if srcs else np.zeros(0, idx)
     dst = np.concatenate(dsts) if dsts else np.zeros(0, idx)
     w = np.concatenate(ws) if weighted and ws else None
@@ -131,7 +134,7 @@ class LINE(Embedder):
         self.random_state = random_state
         self.progress = progress
 
-    def fit(self, graph: Any) -> "LINE":
+    def fit(self, graph: GraphView) -> "LINE":
         """Sample edges of ``graph`` and train; returns ``self``."""
         from vastgraph.embed.keyed_embeddings import KeyedEmbeddings
 

@@ -17,13 +17,16 @@ which keeps "easy" negatives of another type from dominating the gradient.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from vastgraph.embed.deepwalk import WalkEmbedder, split_seeds
 from vastgraph.validation import ProgressFn
 from vastgraph.errors import ValidationError
+
+if TYPE_CHECKING:
+    from vastgraph.graph.view import GraphView
 
 
 class Metapath2Vec(WalkEmbedder):
@@ -83,7 +86,7 @@ class Metapath2Vec(WalkEmbedder):
         self.random_state = random_state
         self.progress = progress
 
-    def fit(self, graph: Any) -> "Metapath2Vec":
+    def fit(self, graph: GraphView) -> "Metapath2Vec":
         """Walk the metapath over ``graph`` and train the skip-gram vectors; returns ``self``."""
         from vastgraph.sampling.metapath import metapath_walks
 

@@ -30,7 +30,7 @@ types of a heterogeneous graph are summed into one adjacency over global node id
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numba as nb
 import numpy as np
@@ -40,6 +40,9 @@ from vastgraph.embed.base import Embedder
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.seeding import seed_from
 from vastgraph.validation import check_float, check_int
+
+if TYPE_CHECKING:
+    from vastgraph.graph.view import GraphView
 
 EXACT_MAX_NODES = 16384
 """Largest node count ``method="exact"`` accepts (it holds two dense ``n × n`` float64 arrays)."""
@@ -71,14 +74,14 @@ def json_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def symmetric_adjacency(graph: Any) -> sp.csr_matrix:
+def symmetric_adjacency(graph: GraphView) -> sp.csr_matrix:
     """All edge types of ``graph`` summed into one symmetric float64 CSR over global node ids.
 
     Symmetric (undirected, same node type) edge types are taken as stored; any other edge type
     ``B`` contributes ``B + Bᵀ``. Parallel edges add their weights (unweighted edges weigh 1).
 
     Args:
-        graph: a :class:`~vastgraph.graph.store.GraphStore`.
+        graph: a :class:`~vastgraph.graph.view.GraphView`.
 
     Returns:
         ``(N, N)`` CSR, ``N = graph.num_nodes_total()``, sorted indices, duplicates summed.
@@ -93,11 +96,11 @@ def symmetric_adjacency(graph: Any) -> sp.csr_matrix:
     n = graph.num_nodes_total()
     rows, cols, vals = [], [], []
     for et in graph.edge_types:
-        adj = graph.adjacency(et)
-        src = np.repeat(np.arange(adj.n_rows, dtype=np.int64), adj.degree()) + offsets[et.src]
-        dst = np.asarray(adj.indices, dtype=np.int64) + offsets[et.dst]
-        w = (np.ones(src.shape[0]) if adj.weight is None
-             else np.asarray(adj.weight, dtype=np.float64))
+        e = graph.coo(et)
+        src = e.src + offsets[et.src]
+        dst = e.dst + offsets[et.dst]
+        w = (np.ones(src.shape[0]) if e.weight is None
+             else np.asarray(e.weight, dtype=np.float64))
         if w.size and w.min() < 0:
             raise ValidationError(f"edge type {et}: negative edge weight {float(w.min())}; "
                                   "factorisation embeddings need non-negative weights")
@@ -380,7 +383,7 @@ class NetMF(Embedder):
             raise ValidationError(f"method={self.method!r}: expected 'exact' or 'approx'")
         return d, t, b, h
 
-    def fit(self, graph: Any) -> "NetMF":
+    def fit(self, graph: GraphView) -> "NetMF":
         """Factorise ``graph``'s NetMF matrix; returns ``self``."""
         d, t, b, h = self._validate()
         a = symmetric_adjacency(graph)

@@ -33,7 +33,7 @@ heterogeneous graph are summed into one adjacency over global node ids.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,6 +44,9 @@ from vastgraph.embed.netmf import csr_matmat, json_params, symmetric_adjacency
 from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.seeding import seed_from
+
+if TYPE_CHECKING:
+    from vastgraph.graph.view import GraphView
 
 NEGATIVE_EXPONENT = 0.75
 """``α`` of the negative-sampling distribution ``P_D ∝ (column sums of D⁻¹A)^α``."""
@@ -232,7 +235,7 @@ class ProNE(Embedder):
         self.negative_ratio = negative_ratio
         self.random_state = random_state
 
-    def fit(self, graph: Any) -> "ProNE":
+    def fit(self, graph: GraphView) -> "ProNE":
         """Embed ``graph``; returns ``self``."""
         from threadpoolctl import threadpool_limits
 

@@ -24,15 +24,18 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from vastgraph.errors import ValidationError
 
+if TYPE_CHECKING:
+    from vastgraph.graph.view import GraphView
 
-def degree_features(graph: Any) -> np.ndarray:
+
+def degree_features(graph: GraphView) -> np.ndarray:
     """Per-node structure feature ``log(1 + degree) / max log(1 + degree)`` over all edge types, ``(N, 1)``.
 
     The degree counts every stored edge entry at both ends (an undirected edge, stored both
@@ -42,11 +45,9 @@ def degree_features(graph: Any) -> np.ndarray:
     offs = graph.node_offsets()
     deg = np.zeros(n, dtype=np.float64)
     for et in graph.edge_types:
-        adj = graph.adjacency(et)
-        deg[offs[et.src]:offs[et.src] + adj.n_rows] += adj.degree()
+        deg[offs[et.src]:offs[et.src] + graph.num_nodes(et.src)] += graph.out_degree(et)
         if not graph.is_undirected(et):
-            deg[offs[et.dst]:offs[et.dst] + graph.num_nodes(et.dst)] += np.bincount(
-                np.asarray(adj.indices), minlength=graph.num_nodes(et.dst))
+            deg[offs[et.dst]:offs[et.dst] + graph.num_nodes(et.dst)] += graph.in_degree(et)
     f = np.log1p(deg)
     top = f.max() if n else 0.0
     return (f / top if top > 0 else f)[:, None].astype(np.float32)

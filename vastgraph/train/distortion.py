@@ -22,7 +22,7 @@ Embedding distances are given either as a dense ``(N, N)`` matrix or as a callab
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numba as nb
 import numpy as np
@@ -33,12 +33,16 @@ from vastgraph.validation import check_int
 from vastgraph.errors import ValidationError
 from vastgraph.seeding import seed_from
 
+if TYPE_CHECKING:
+    from vastgraph.graph.schema import EdgeType
+    from vastgraph.graph.view import GraphView
+
 DistanceFn = Callable[[np.ndarray, np.ndarray], Any]
 SCALES = ("best",)
 _CHUNK_ENTRIES = 1 << 22  # distance entries evaluated per chunk of sources
 
 
-def _check_graph(graph: Any, etype: Any) -> tuple[Any, int]:
+def _check_graph(graph: GraphView, etype: Any) -> tuple[EdgeType, int]:
     et = graph.edge_type(etype)
     if et.src != et.dst:
         raise ValidationError(f"etype={et}: expected an edge type within one node type (distances are "
@@ -46,12 +50,10 @@ def _check_graph(graph: Any, etype: Any) -> tuple[Any, int]:
     return et, graph.num_nodes(et.src)
 
 
-def _symmetric_adjacency(graph: Any, et: Any, n: int) -> sp.csr_array:
+def _symmetric_adjacency(graph: GraphView, et: EdgeType, n: int) -> sp.csr_array:
     """Undirected 0/1 adjacency of ``et`` without self-loops (CSR, int32 indices)."""
-    adj = graph.adjacency(et)
-    indptr = np.asarray(adj.indptr, dtype=np.int64)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    cols = np.asarray(adj.indices, dtype=np.int64)
+    e = graph.coo(et)
+    rows, cols = e.src, e.dst
     keep = rows != cols
     rows, cols = rows[keep], cols[keep]
     a = sp.csr_array((np.ones(2 * rows.size, dtype=np.float64), (np.r_[rows, cols], np.r_[cols, rows])),
@@ -125,7 +127,7 @@ def _average_precisions(D, src, indptr, indices):  # pragma: no cover - numba
     return out
 
 
-def reconstruction_map(dist_matrix_or_fn: Any, graph: Any, *, etype: Any = None,
+def reconstruction_map(dist_matrix_or_fn: Any, graph: GraphView, *, etype: Any = None,
                        max_sources: int | None = None, random_state: Any = 0) -> float:
     """Mean average precision of graph neighbours ranked by embedding distance (Nickel & Kiela 2017).
 
@@ -177,7 +179,7 @@ def reconstruction_map(dist_matrix_or_fn: Any, graph: Any, *, etype: Any = None,
     return float(ap.mean())
 
 
-def graph_distances(graph: Any, sources: Any, *, etype: Any = None) -> np.ndarray:
+def graph_distances(graph: GraphView, sources: Any, *, etype: Any = None) -> np.ndarray:
     """Hop distances from ``sources`` to every node (BFS, edges undirected); ``inf`` if unreachable.
 
     Args:
@@ -189,8 +191,10 @@ def graph_distances(graph: Any, sources: Any, *, etype: Any = None) -> np.ndarra
         float64 ``(s, N)``.
 
     Example:
-        >>> graph_distances(path_graph, [0])  # doctest: +SKIP
-        array([[0., 1., 2., 3.]])
+        >>> from vastgraph.graph.builder import GraphBuilder
+        >>> b = GraphBuilder(directed=False, id_mode="dense"); _ = b.add_edges([0, 1, 2], [1, 2, 3])
+        >>> graph_distances(b.build(), [0]).tolist()
+        [[0.0, 1.0, 2.0, 3.0]]
     """
     et, n = _check_graph(graph, etype)
     src = np.asarray(sources)
@@ -205,7 +209,7 @@ def graph_distances(graph: Any, sources: Any, *, etype: Any = None) -> np.ndarra
     return np.atleast_2d(shortest_path(a, directed=False, unweighted=True, indices=src.astype(np.int64)))
 
 
-def sample_distance_pairs(dist_matrix_or_fn: Any, graph: Any, *, etype: Any = None, n_sources: int = 64,
+def sample_distance_pairs(dist_matrix_or_fn: Any, graph: GraphView, *, etype: Any = None, n_sources: int = 64,
                           random_state: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     """Embedding and graph distances of the pairs (source, other node) from sampled sources.
 

@@ -55,9 +55,11 @@ import numpy as np
 from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.graph.delta import GraphDelta, _resolve_etype, apply_delta
-from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph
-from vastgraph.graph.store import Adjacency
+from vastgraph.graph.edge_filter import filter_edges
+from vastgraph.graph.hetero_graph import HeteroGraph
+from vastgraph.graph.schema import EdgeType
 from vastgraph.graph.subgraph import subgraph
+from vastgraph.graph.view import GraphView
 from vastgraph.seeding import seed_from
 from vastgraph.train.link_prediction import _sample_non_edges, evaluate_link_prediction
 from vastgraph.train.node_classification import evaluate_node_classification
@@ -70,35 +72,22 @@ ReplayProgress = Callable[[float, str], Any]
 
 
 # ============================================================================ schedules
-def _edge_list(graph: HeteroGraph, et: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _symmetric(graph: GraphView, et: EdgeType) -> bool:
+    """Whether ``et`` is stored both ways in one CSR (undirected, within one node type)."""
+    return bool(graph.is_undirected(et)) and et.src == et.dst
+
+
+def _edge_list(graph: GraphView, et: EdgeType) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Each stored edge of ``et`` once (a symmetric type's ``src <= dst`` entries): src, dst, weight, time."""
-    e = graph.edge_store(et)
-    adj = e.csr
-    src = np.repeat(np.arange(adj.n_rows, dtype=np.int64), adj.degree())
-    dst = np.asarray(adj.indices, dtype=np.int64)
-    keep = src <= dst if e.symmetric else np.ones(src.size, dtype=bool)
-    w = None if adj.weight is None else np.asarray(adj.weight)[keep]
-    t = None if adj.time is None else np.asarray(adj.time)[keep]
+    e = graph.coo(et)
+    src, dst = e.src, e.dst
+    keep = src <= dst if _symmetric(graph, et) else np.ones(src.size, dtype=bool)
+    w = None if e.weight is None else np.asarray(e.weight)[keep]
+    t = None if e.time is None else np.asarray(e.time)[keep]
     return src[keep], dst[keep], w, t
 
 
-def _strip_edges(graph: HeteroGraph, weights: str) -> HeteroGraph:
-    """``graph``'s nodes with every edge type emptied (weight/time columns kept as the policy says)."""
-    edges = {}
-    for et in graph.edge_types:
-        e = graph.edge_store(et)
-
-        def empty(a: Adjacency, n_rows: int) -> Adjacency:
-            w = None if (a.weight is None or weights == "drop") else np.zeros(0, np.float32)
-            t = None if a.time is None else np.zeros(0, np.int64)
-            return Adjacency(np.zeros(n_rows + 1, np.int64), np.zeros(0, a.indices.dtype), w, t, a.n_cols)
-
-        csc = None if e.csc is None else empty(e.csc, graph.num_nodes(et.dst))
-        edges[et] = EdgeTypeData(et, empty(e.csr, graph.num_nodes(et.src)), csc, undirected=e.undirected)
-    return HeteroGraph({nt: graph.node_store(nt) for nt in graph.node_types}, edges, info=dict(graph.info))
-
-
-def _add_edges(delta: GraphDelta, graph: HeteroGraph, et: Any, s: np.ndarray, d: np.ndarray,
+def _add_edges(delta: GraphDelta, graph: GraphView, et: EdgeType, s: np.ndarray, d: np.ndarray,
                w: np.ndarray | None, t: np.ndarray | None) -> None:
     if s.size:
         delta.add_edges(graph.external_ids(et.src, s), graph.external_ids(et.dst, d), etype=et,
@@ -207,7 +196,7 @@ def growth_schedule(graph: HeteroGraph, steps: int = 10, *, mode: str = "time", 
     type_of = np.searchsorted(bounds, node_order, side="right") - 1
     keep = {nt: node_order[(node_step[node_order] == 0) & (type_of == i)] - offs[nt] for i, nt in enumerate(ntypes)}
     nodes_only, _ = subgraph(graph, keep)
-    base = _strip_edges(nodes_only, weights)
+    base = filter_edges(nodes_only, {et: False for et in ets}, drop_weights=weights == "drop")
     et_bounds = np.cumsum([0] + sizes)
 
     def edge_batches(step: int, delta: GraphDelta, target: HeteroGraph) -> None:
@@ -235,10 +224,8 @@ def growth_schedule(graph: HeteroGraph, steps: int = 10, *, mode: str = "time", 
             dense = arriving[at == i] - offs[nt]
             if dense.size == 0:
                 continue
-            ns = graph.node_store(nt)
-            feats = None if ns.features is None else np.asarray(ns.features[dense])
-            labs = None if ns.labels is None else np.asarray(ns.labels[dense])
-            delta.add_nodes(nt, graph.external_ids(nt, dense), features=feats, labels=labs)
+            delta.add_nodes(nt, graph.external_ids(nt, dense), features=graph.features(nt, dense),
+                            labels=graph.labels(nt, dense))
         edge_batches(k, delta, graph)
         deltas.append(delta)
     return base, deltas
@@ -303,7 +290,7 @@ def _as_strategy(name: str, spec: Any) -> Any:
 
 
 # ============================================================================ measurements
-def _vectors(model: Any, graph: HeteroGraph, name: str) -> np.ndarray:
+def _vectors(model: Any, graph: GraphView, name: str) -> np.ndarray:
     x = np.asarray(model.embedding_)
     if x.ndim != 2 or x.shape[0] != graph.num_nodes_total():
         raise ValidationError(f"methods[{name!r}]: embedding_ has shape {x.shape}; expected "
@@ -311,7 +298,7 @@ def _vectors(model: Any, graph: HeteroGraph, name: str) -> np.ndarray:
     return x
 
 
-def _old_rows(prev: HeteroGraph, cur: HeteroGraph, touched: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _old_rows(prev: GraphView, cur: GraphView, touched: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Global ids (previous, current) of the old nodes the delta did not touch."""
     po, co = prev.node_offsets(), cur.node_offsets()
     a, b = [], []
@@ -337,19 +324,18 @@ def _mean_cosine(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.clip(cos, -1.0, 1.0)))
 
 
-def _future_pairs(graph: HeteroGraph, delta: GraphDelta, etype: Any,
+def _future_pairs(graph: GraphView, delta: GraphDelta, etype: Any,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Global-id (positives, negatives): next-delta edges among present nodes that are new links,
     and as many uniform non-edges of ``graph`` that the next delta does not add either."""
     et = graph.edge_type(etype)
-    e = graph.edge_store(et)
     n_src, n_dst = graph.num_nodes(et.src), graph.num_nodes(et.dst)
     ps, pd_ = [], []
     for b in delta.insertions:
         if _resolve_etype(graph, b["etype"]) != et:
             continue
-        s = graph.node_store(et.src).ids.lookup(b["src"], ntype=et.src, missing="-1")
-        d = graph.node_store(et.dst).ids.lookup(b["dst"], ntype=et.dst, missing="-1")
+        s = graph.id_index(et.src).lookup(b["src"], ntype=et.src, missing="-1")
+        d = graph.id_index(et.dst).lookup(b["dst"], ntype=et.dst, missing="-1")
         ok = (s >= 0) & (d >= 0)
         ps.append(s[ok].astype(np.int64))
         pd_.append(d[ok].astype(np.int64))
@@ -357,7 +343,7 @@ def _future_pairs(graph: HeteroGraph, delta: GraphDelta, etype: Any,
     if not ps:
         return empty, empty
     s, d = np.concatenate(ps), np.concatenate(pd_)
-    sym = e.symmetric
+    sym = _symmetric(graph, et)
     kind = "sym" if sym else ("dir" if et.src == et.dst else "bip")
     if sym:
         s, d = np.minimum(s, d), np.maximum(s, d)
@@ -367,7 +353,8 @@ def _future_pairs(graph: HeteroGraph, delta: GraphDelta, etype: Any,
     key = np.unique(s[new] * n_dst + d[new])
     if key.size == 0:
         return empty, empty
-    gs, gd = graph.edge_index(et)
+    edges = graph.coo(et)
+    gs, gd = edges.src, edges.dst
     if sym:
         gs, gd = np.minimum(gs, gd), np.maximum(gs, gd)
     taken = np.unique(np.concatenate([gs * n_dst + gd, key]))
@@ -381,7 +368,7 @@ def _future_pairs(graph: HeteroGraph, delta: GraphDelta, etype: Any,
     return pos, negp
 
 
-def _context_scorer(model: Any, x: np.ndarray, graph: HeteroGraph, et: Any,
+def _context_scorer(model: Any, x: np.ndarray, graph: GraphView, et: EdgeType,
                     name: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """``scorer(src, dst)``: ``x_u·c_v`` (directed) or ``(x_u·c_v + x_v·c_u)/2`` (symmetric edge type)."""
     c = getattr(model, "context_", None)
@@ -392,7 +379,7 @@ def _context_scorer(model: Any, x: np.ndarray, graph: HeteroGraph, et: Any,
     if c.shape != x.shape:
         raise ValidationError(f"operator='context': methods[{name!r}].context_ has shape {c.shape}; "
                               f"expected {x.shape}, like embedding_")
-    sym = graph.edge_store(et).symmetric
+    sym = _symmetric(graph, et)
 
     def score(s: np.ndarray, d: np.ndarray) -> np.ndarray:
         xs, xd = x[s].astype(np.float64), x[d].astype(np.float64)
@@ -402,13 +389,13 @@ def _context_scorer(model: Any, x: np.ndarray, graph: HeteroGraph, et: Any,
     return score
 
 
-def _label_type(graph: HeteroGraph, label_ntype: str | None) -> str:
+def _label_type(graph: GraphView, label_ntype: str | None) -> str:
     if label_ntype is not None:
         nt = graph.node_type(label_ntype)
-        if graph.node_store(nt).labels is None:
+        if graph.labels(nt) is None:
             raise ValidationError(f"label_ntype={label_ntype!r}: that node type has no labels")
         return nt
-    have = [nt for nt in graph.node_types if graph.node_store(nt).labels is not None]
+    have = [nt for nt in graph.node_types if graph.labels(nt) is not None]
     if len(have) != 1:
         raise ValidationError(f"eval='node-classification': the graph has labelled node types {have or '(none)'}; "
                               "expected exactly one (name it with label_ntype=)")

@@ -46,7 +46,7 @@ from torch_geometric.nn import GINConv, global_add_pool, global_mean_pool
 from vastgraph.validation import check_int
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
-from vastgraph.graph.store import GraphStore
+from vastgraph.graph.view import GraphView
 from vastgraph.sampling.anonymous import anonymize
 from vastgraph.seeding import seed_from
 from vastgraph.sampling.walks import random_walks
@@ -54,27 +54,25 @@ from vastgraph.sampling.walks import random_walks
 MODELS = ("anonymous-walk", "gin")
 
 
-def _check_graphs(graphs: Sequence[GraphStore]) -> list[GraphStore]:
+def _check_graphs(graphs: Sequence[GraphView]) -> list[GraphView]:
     graphs = list(graphs)
     if not graphs:
         raise EmptyInputError("graphs: empty list; expected at least one graph")
     for i, g in enumerate(graphs):
-        if not isinstance(g, GraphStore):
-            raise ValidationError(f"graphs[{i}]: {type(g).__name__}; expected a vastgraph GraphStore")
+        if not isinstance(g, GraphView):
+            raise ValidationError(f"graphs[{i}]: {type(g).__name__}; expected a vastgraph GraphView (e.g. HeteroGraph)")
         if len(g.edge_types) != 1 or g.edge_types[0].src != g.edge_types[0].dst:
             raise ValidationError(f"graphs[{i}]: expected one edge type within one node type "
                                   f"(got {[str(e) for e in g.edge_types]})")
     return graphs
 
 
-def _edge_index(g: GraphStore) -> np.ndarray:
-    adj = g.adjacency()
-    indptr = np.asarray(adj.indptr, dtype=np.int64)
-    src = np.repeat(np.arange(indptr.size - 1, dtype=np.int64), np.diff(indptr))
-    return np.stack([src, np.asarray(adj.indices, dtype=np.int64)])
+def _edge_index(g: GraphView) -> np.ndarray:
+    e = g.coo()
+    return np.stack([e.src, e.dst])
 
 
-def anonymous_walk_features(graphs: Sequence[GraphStore], *, walk_length: int = 12, walks_per_node: int = 200,
+def anonymous_walk_features(graphs: Sequence[GraphView], *, walk_length: int = 12, walks_per_node: int = 200,
                             random_state: Any = None) -> list[np.ndarray]:
     """Revisit profiles ``f_v[δ]`` (δ = 1..L) of the anonymous walks from every node of every graph.
 
@@ -124,7 +122,7 @@ def anonymous_walk_features(graphs: Sequence[GraphStore], *, walk_length: int = 
     return [feats[offsets[i]:offsets[i + 1]] for i in range(len(graphs))]
 
 
-def graph_data(graphs: Sequence[GraphStore], features: Sequence[np.ndarray] | None = None,
+def graph_data(graphs: Sequence[GraphView], features: Sequence[np.ndarray] | None = None,
                labels: Any = None) -> list[Data]:
     """PyG ``Data`` objects (``x``: the given features or a constant 1, ``edge_index``, ``y``)."""
     graphs = _check_graphs(graphs)
@@ -249,7 +247,7 @@ def _folds(labels: np.ndarray, folds: int, rng: np.random.Generator) -> list[np.
     return [np.flatnonzero(fold_of == f) for f in range(folds)]
 
 
-def classify_graphs(graphs: Sequence[GraphStore], labels: Any, *, models: Sequence[str] = MODELS, folds: int = 4,
+def classify_graphs(graphs: Sequence[GraphView], labels: Any, *, models: Sequence[str] = MODELS, folds: int = 4,
                     epochs: int = 300, hidden: int = 32, lr: float = 0.01, walk_length: int = 12,
                     walks_per_node: int = 200, random_state: Any = None, num_threads: int | None = 1,
                     progress: Callable[[int, int], Any] | None = None) -> GraphClassificationResult:
@@ -326,7 +324,7 @@ def classify_graphs(graphs: Sequence[GraphStore], labels: Any, *, models: Sequen
     return result
 
 
-def pooled_representations(graphs: Sequence[GraphStore], model: str = "anonymous-walk", *, hidden: int = 32,
+def pooled_representations(graphs: Sequence[GraphView], model: str = "anonymous-walk", *, hidden: int = 32,
                            walk_length: int = 12, walks_per_node: int = 200,
                            random_state: Any = None) -> np.ndarray:
     """Graph embeddings ``(n_graphs, dim)`` of an untrained (randomly initialised) model.

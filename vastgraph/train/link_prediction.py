@@ -23,7 +23,7 @@ rank ≤ K (so K ≥ the number of negatives gives 1).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -31,6 +31,11 @@ from vastgraph.errors import SchemaError, ValidationError
 from vastgraph.train.metrics import average_precision, hits_at_k, mrr, roc_auc
 from vastgraph.seeding import sklearn_seed
 from vastgraph.train.node_classification import _check_vectors
+
+if TYPE_CHECKING:
+    from vastgraph.graph.hetero_graph import HeteroGraph
+    from vastgraph.graph.schema import EdgeType
+    from vastgraph.graph.view import GraphView
 
 SCORE_OPERATORS = ("dot", "cosine")
 FEATURE_OPERATORS = ("hadamard", "average", "l1", "l2", "dot", "cosine")
@@ -55,8 +60,8 @@ class EdgeSplit:
         offsets: global-id offsets of the source and destination node types.
     """
 
-    train_graph: Any
-    etype: Any
+    train_graph: HeteroGraph
+    etype: EdgeType
     test_pos: np.ndarray
     test_neg: np.ndarray
     valid_pos: np.ndarray
@@ -143,22 +148,21 @@ def _sample_non_edges(count: int, n_src: int, n_dst: int, kind: str, edge_keys: 
     return out
 
 
-def _rebuild(graph: Any, et: Any, removed: np.ndarray, n_dst: int) -> Any:
+def _rebuild(graph: GraphView, et: EdgeType, removed: np.ndarray, n_dst: int) -> HeteroGraph:
     """The graph rebuilt with :class:`GraphBuilder`, minus the pairs of ``et`` whose key is removed."""
     from vastgraph.graph.builder import GraphBuilder
 
-    kinds = {graph.node_store(nt).ids.kind for nt in graph.node_types}
+    kinds = {graph.id_index(nt).kind for nt in graph.node_types}
     dense = kinds == {"range"}
     b = GraphBuilder(directed=True, duplicates="keep",
                      self_loops="keep", id_mode="dense" if dense else "map")
     for nt in graph.node_types:
-        ns = graph.node_store(nt)
-        ids = {"count": ns.count} if dense else {"ids": graph.external_ids(nt)}
-        b.add_nodes(nt, features=ns.features, labels=ns.labels, data=dict(ns.data) or None, **ids)
+        ids = {"count": graph.num_nodes(nt)} if dense else {"ids": graph.external_ids(nt)}
+        data = {name: graph.node_data(nt, name) for name in graph.node_data_names(nt)}
+        b.add_nodes(nt, features=graph.features(nt), labels=graph.labels(nt), data=data or None, **ids)
     for e in graph.edge_types:
-        adj = graph.adjacency(e)
-        src = np.repeat(np.arange(adj.n_rows, dtype=np.int64), adj.degree())
-        dst = np.asarray(adj.indices, dtype=np.int64)
+        edges = graph.coo(e)
+        src, dst = edges.src, edges.dst
         keep = np.ones(src.size, dtype=bool)
         sym = graph.is_undirected(e) and e.src == e.dst
         if sym:
@@ -171,14 +175,14 @@ def _rebuild(graph: Any, et: Any, removed: np.ndarray, n_dst: int) -> Any:
         if not dense:
             s, d = graph.external_ids(e.src, s), graph.external_ids(e.dst, d)
         b.add_edges(s, d, etype=(e.src, e.rel, e.dst),
-                    weight=None if adj.weight is None else np.asarray(adj.weight)[keep],
-                    time=None if adj.time is None else np.asarray(adj.time)[keep])
+                    weight=None if edges.weight is None else np.asarray(edges.weight)[keep],
+                    time=None if edges.time is None else np.asarray(edges.time)[keep])
     out = b.build()
-    out.info = {**dict(graph.info), "build": out.info.get("build")}
+    out.info = {**dict(getattr(graph, "info", None) or {}), "build": out.info.get("build")}
     return out
 
 
-def split_edges(graph: Any, etype: Any = None, *, test_fraction: float = 0.1, valid_fraction: float = 0.0,
+def split_edges(graph: GraphView, etype: Any = None, *, test_fraction: float = 0.1, valid_fraction: float = 0.0,
                 random_state: Any = 0, keep_connected: bool = False) -> EdgeSplit:
     """Hold out edges of one edge type for link prediction, with as many negative pairs.
 
@@ -191,7 +195,8 @@ def split_edges(graph: Any, etype: Any = None, *, test_fraction: float = 0.1, va
     are not edges of the full graph; test and validation negatives are disjoint.
 
     Args:
-        graph: a :class:`~vastgraph.graph.hetero_graph.HeteroGraph`.
+        graph: a :class:`~vastgraph.graph.view.GraphView` (the training graph comes back as a
+            local :class:`~vastgraph.graph.hetero_graph.HeteroGraph`).
         etype: the edge type to split (None: the only one).
         test_fraction: in (0, 1). Default 0.1.
         valid_fraction: in [0, 1). Default 0.0.
@@ -218,13 +223,12 @@ def split_edges(graph: Any, etype: Any = None, *, test_fraction: float = 0.1, va
         raise ValidationError(f"test_fraction + valid_fraction = {test_fraction + valid_fraction}: "
                               "expected < 1 so that training edges remain")
     et = graph.edge_type(etype)
-    adj = graph.adjacency(et)
     n_src, n_dst = graph.num_nodes(et.src), graph.num_nodes(et.dst)
     same = et.src == et.dst
     sym = bool(graph.is_undirected(et)) and same
     kind = "sym" if sym else ("dir" if same else "bip")
-    src = np.repeat(np.arange(adj.n_rows, dtype=np.int64), adj.degree())
-    dst = np.asarray(adj.indices, dtype=np.int64)
+    edges = graph.coo(et)
+    src, dst = edges.src, edges.dst
     cand = src < dst if sym else (src != dst if same else np.ones(src.size, dtype=bool))
     pairs = np.unique(src[cand] * n_dst + dst[cand])
     m_test = int(round(test_fraction * pairs.size))

@@ -1,8 +1,10 @@
-"""Ranking and classification metrics used by the evaluation protocols (numpy, vectorised).
+"""Ranking and classification metrics used by the evaluation protocols.
 
-Each function reproduces the scikit-learn definition where one exists (``f1_score`` with
-``zero_division=0``, ``roc_auc_score``, ``average_precision_score``) and is tested against it.
-Link-prediction ranks follow one convention (:func:`ranks_against_negatives`).
+ROC AUC, average precision and F1 come from scikit-learn (``roc_auc_score``,
+``average_precision_score``, ``f1_score`` with ``zero_division=0``, imported when first used);
+these wrappers add the library's input checks and error messages. Link-prediction ranks, which
+scikit-learn does not provide, follow one convention (:func:`ranks_against_negatives`, vectorised
+numpy).
 """
 
 from __future__ import annotations
@@ -42,18 +44,10 @@ def roc_auc(labels: Any, scores: Any) -> float:
         >>> roc_auc([0, 1, 1, 0], [0.1, 0.9, 0.5, 0.5])
         0.875
     """
+    from sklearn.metrics import roc_auc_score
+
     y, s = _binary(labels, scores, "roc_auc")
-    order = np.argsort(s, kind="mergesort")
-    ss = s[order]
-    # average ranks (1-based) over ties
-    starts = np.r_[0, np.flatnonzero(np.diff(ss)) + 1]
-    ends = np.r_[starts[1:], ss.size]
-    avg = (starts + ends + 1) / 2.0
-    ranks = np.empty(ss.size)
-    ranks[order] = np.repeat(avg, ends - starts)
-    n_pos = int(y.sum())
-    n_neg = y.size - n_pos
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+    return float(roc_auc_score(y, s))
 
 
 def average_precision(labels: Any, scores: Any) -> float:
@@ -63,15 +57,10 @@ def average_precision(labels: Any, scores: Any) -> float:
         >>> round(average_precision([0, 1, 1, 0], [0.1, 0.9, 0.5, 0.5]), 4)
         0.8333
     """
+    from sklearn.metrics import average_precision_score
+
     y, s = _binary(labels, scores, "average_precision")
-    order = np.argsort(-s, kind="mergesort")
-    ys, ss = y[order], s[order]
-    last = np.r_[np.flatnonzero(np.diff(ss)), ss.size - 1]  # end of each tie group
-    tp = np.cumsum(ys)[last]
-    fp = (last + 1) - tp
-    precision = tp / (tp + fp)
-    recall = tp / tp[-1]
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return float(average_precision_score(y, s))
 
 
 def ranks_against_negatives(pos_scores: Any, neg_scores: Any) -> np.ndarray:
@@ -133,21 +122,16 @@ def f1_scores(y_true: Any, y_pred: Any) -> tuple[float, float]:
     if t.shape != p.shape or t.ndim not in (1, 2):
         raise ValidationError(f"f1_scores: y_true shape {t.shape} and y_pred shape {p.shape} must be "
                               "equal, 1-D class ids or 2-D indicator matrices")
-    if t.ndim == 1:
-        classes, inv = np.unique(np.r_[t, p], return_inverse=True)
-        c = classes.size
-        ti, pi = inv[:t.size], inv[t.size:]
-        tp = np.bincount(ti[ti == pi], minlength=c).astype(np.float64)
-        fp = np.bincount(pi, minlength=c) - tp
-        fn = np.bincount(ti, minlength=c) - tp
+    if t.size == 0:
+        return 0.0, 0.0
+    from sklearn.metrics import f1_score
+
+    if t.ndim == 1:  # class ids of any kind → codes 0..C-1 of the classes present in either
+        _, inv = np.unique(np.r_[t, p], return_inverse=True)
+        inv = inv.reshape(-1)
+        t, p = inv[:t.size], inv[t.size:]
     else:
-        tb, pb = t.astype(bool), p.astype(bool)
-        tp = (tb & pb).sum(axis=0).astype(np.float64)
-        fp = (~tb & pb).sum(axis=0).astype(np.float64)
-        fn = (tb & ~pb).sum(axis=0).astype(np.float64)
-    den = 2 * tp + fp + fn
-    per_class = np.divide(2 * tp, den, out=np.zeros_like(tp), where=den > 0)
-    tot = 2 * tp.sum() + fp.sum() + fn.sum()
-    micro = float(2 * tp.sum() / tot) if tot > 0 else 0.0
-    macro = float(per_class.mean()) if per_class.size else 0.0
-    return micro, macro
+        t, p = t.astype(bool).astype(np.uint8), p.astype(bool).astype(np.uint8)
+    micro = f1_score(t, p, average="micro", zero_division=0)
+    macro = f1_score(t, p, average="macro", zero_division=0)
+    return float(micro), float(macro)

@@ -12,12 +12,16 @@ similarity are broken by pair order (row-major), so results are deterministic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from vastgraph.errors import ValidationError
 from vastgraph.train.node_classification import _check_vectors, l2_normalize
+
+if TYPE_CHECKING:
+    from vastgraph.graph.schema import EdgeType
+    from vastgraph.graph.view import GraphView
 
 SIMILARITIES = ("dot", "cosine")
 
@@ -49,27 +53,25 @@ class ReconstructionResult:
         return out
 
 
-def _sub_adjacency(adj: Any, rows: np.ndarray, cols: np.ndarray, n_cols: int) -> np.ndarray:
-    """Dense boolean ``(len(rows), len(cols))`` adjacency among the chosen rows and columns."""
-    indptr = np.asarray(adj.indptr)
-    starts = indptr[rows]
-    lens = indptr[rows + 1] - starts
-    total = int(lens.sum())
+def _sub_adjacency(graph: GraphView, et: EdgeType, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Dense boolean ``(len(rows), len(cols))`` adjacency among the chosen rows and columns.
+
+    One chunked pass over the edge type's edges (:meth:`GraphView.iter_edges`), so memory stays
+    ``O(chunk + rows · cols)`` whatever the graph's size.
+    """
     out = np.zeros((rows.size, cols.size), dtype=bool)
-    if total == 0:
-        return out
-    first = np.cumsum(lens) - lens
-    flat = np.repeat(starts - first, lens) + np.arange(total)
-    which = np.repeat(np.arange(rows.size), lens)
-    pos = np.full(n_cols, -1, dtype=np.int64)
-    pos[cols] = np.arange(cols.size)
-    c = pos[np.asarray(adj.indices)[flat]]
-    keep = c >= 0
-    out[which[keep], c[keep]] = True
+    row_pos = np.full(graph.num_nodes(et.src), -1, dtype=np.int64)
+    row_pos[rows] = np.arange(rows.size)
+    col_pos = np.full(graph.num_nodes(et.dst), -1, dtype=np.int64)
+    col_pos[cols] = np.arange(cols.size)
+    for chunk in graph.iter_edges(et):
+        r, c = row_pos[chunk.src], col_pos[chunk.dst]
+        keep = (r >= 0) & (c >= 0)
+        out[r[keep], c[keep]] = True
     return out
 
 
-def evaluate_reconstruction(vectors: Any, graph: Any, *, etype: Any = None,
+def evaluate_reconstruction(vectors: Any, graph: GraphView, *, etype: Any = None,
                             ks: Sequence[int] = (10, 100, 1000), max_nodes: int = 2048,
                             similarity: str = "dot", random_state: Any = 0) -> ReconstructionResult:
     """Precision@K of reconstructing ``etype``'s edges from vector similarity.
@@ -128,7 +130,7 @@ def evaluate_reconstruction(vectors: Any, graph: Any, *, etype: Any = None,
     if similarity == "cosine":
         xs, xd = l2_normalize(xs), l2_normalize(xd)
     scores = xs @ xd.T
-    edges = _sub_adjacency(graph.adjacency(et), rows, cols, n_dst)
+    edges = _sub_adjacency(graph, et, rows, cols)
     if same:
         mask = np.triu(np.ones(scores.shape, dtype=bool), k=1) if sym else ~np.eye(rows.size, dtype=bool)
         scores, edges = scores[mask], edges[mask]

@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 
 from vastgraph.errors import EmptyInputError, ValidationError
-from vastgraph.graph.store import GraphStore
+from vastgraph.graph.view import GraphView
 
 
-def _neighbour_lists(graph: GraphStore, etype: Any) -> tuple[np.ndarray, np.ndarray, int]:
+def _neighbour_lists(graph: GraphView, etype: Any) -> tuple[np.ndarray, np.ndarray, int]:
     """``(rows, tagged neighbour ids, n)`` of the refinement's multisets (tag = 2·id + direction)."""
-    if not isinstance(graph, GraphStore):
-        raise ValidationError(f"graph={type(graph).__name__}: expected a vastgraph GraphStore (e.g. HeteroGraph)")
+    if not isinstance(graph, GraphView):
+        raise ValidationError(f"graph={type(graph).__name__}: expected a vastgraph GraphView (e.g. HeteroGraph)")
     if etype is None and len(graph.edge_types) != 1:
         raise ValidationError(f"etype=None: the graph has {len(graph.edge_types)} edge types; "
                               "name the edge type to refine along")
@@ -43,15 +43,12 @@ def _neighbour_lists(graph: GraphStore, etype: Any) -> tuple[np.ndarray, np.ndar
     n = graph.num_nodes(et.src)
     if n == 0:
         raise EmptyInputError(f"graph: node type {et.src!r} has no nodes; expected at least one")
-    adj = graph.adjacency(et)
-    indptr = np.asarray(adj.indptr, dtype=np.int64)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    cols = np.asarray(adj.indices, dtype=np.int64) * 2
+    fwd = graph.coo(et)
+    rows, cols = fwd.src, fwd.dst * 2
     if not graph.is_undirected(et):
-        rev = graph.adjacency(et, reverse=True)
-        rptr = np.asarray(rev.indptr, dtype=np.int64)
-        rows = np.concatenate([rows, np.repeat(np.arange(n, dtype=np.int64), np.diff(rptr))])
-        cols = np.concatenate([cols, np.asarray(rev.indices, dtype=np.int64) * 2 + 1])
+        rev = graph.coo(et, reverse=True)
+        rows = np.concatenate([rows, rev.src])
+        cols = np.concatenate([cols, rev.dst * 2 + 1])
     return rows, cols, n
 
 
@@ -117,12 +114,12 @@ def refine(rows: np.ndarray, cols: np.ndarray, n: int, colors: np.ndarray,
     return colors
 
 
-def wl_colors(graph: GraphStore, iterations: int | None = None, *, etype: Any = None,
+def wl_colors(graph: GraphView, iterations: int | None = None, *, etype: Any = None,
               initial: Any = None) -> np.ndarray:
     """Stable 1-WL colours of the nodes of one edge type's node type.
 
     Args:
-        graph: a :class:`~vastgraph.graph.store.GraphStore` (one edge type, or name ``etype``).
+        graph: a :class:`~vastgraph.graph.view.GraphView` (one edge type, or name ``etype``).
         iterations: refinement rounds at most; ``None`` (default) refines until no class splits.
         etype: the edge type (source type = destination type); default the graph's only one.
         initial: optional ``(n,)`` integer initial colours (e.g. node labels); default all equal.
@@ -149,7 +146,7 @@ def wl_colors(graph: GraphStore, iterations: int | None = None, *, etype: Any = 
     return refine(rows, cols, n, colors, its)
 
 
-def wl_equivalent(g1: GraphStore, g2: GraphStore, iterations: int | None = None, *,
+def wl_equivalent(g1: GraphView, g2: GraphView, iterations: int | None = None, *,
                   etype: Any = None) -> bool:
     """Whether 1-WL fails to tell ``g1`` and ``g2`` apart.
 
