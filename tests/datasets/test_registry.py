@@ -12,7 +12,8 @@ from vastgraph.datasets import source
 from vastgraph.datasets.registry import dataset_info, list_datasets, load_dataset
 from vastgraph.errors import DatasetError, RegistryError, ValidationError
 
-EXPECTED = ["cora", "citeseer", "pubmed", "blogcatalog", "karate", "bitcoin-alpha", "amazon", "sbm", "search-ads"]
+EXPECTED = ["cora", "citeseer", "pubmed", "blogcatalog", "karate", "bitcoin-alpha", "amazon", "airport",
+            "disease_lp", "sbm", "hierarchical-sbm", "search-ads"]
 
 
 def test_list_datasets():
