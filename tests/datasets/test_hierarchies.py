@@ -135,3 +135,24 @@ def test_bad_input(call, match):
         return
     with pytest.raises(ValidationError, match=match):
         call()
+
+
+def test_hierarchical_block_model_registered():
+    from vastgraph.datasets.registry import list_datasets, load_dataset
+
+    assert "hierarchical-sbm" in list_datasets()
+    ds = load_dataset("hierarchical-sbm", random_state=0)
+    g = ds.graph
+    path = g.node_data(None, "path")
+    assert g.num_nodes() == 729 and path.shape == (729, 6)
+    assert [len(np.unique(path[:, lv])) for lv in range(6)] == [3, 9, 27, 81, 243, 729]
+    s, d = g.edge_index()
+    # depth of the lowest common ancestor of every edge: edge density falls with it
+    lca = (path[s] == path[d]).sum(axis=1)
+    per = g.info["hierarchy"]["per_depth"]
+    dens = {r["depth"]: r["edges"] / r["pairs"] for r in per if r["pairs"]}
+    assert dens[5] > dens[3] > dens[1] > dens[0]
+    assert np.bincount(lca, minlength=6)[:6].sum() == s.size
+    assert ds.name == "hierarchical-sbm" and np.array_equal(g.labels(), path[:, 0])
+    again = load_dataset("hierarchical-sbm", random_state=0).graph
+    assert np.array_equal(np.asarray(again.edge_index()[0]), np.asarray(s))

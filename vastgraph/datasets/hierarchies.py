@@ -13,6 +13,10 @@ These are the graphs on which hyperbolic geometry is expected to beat flat space
   sits at depth ``ℓ`` is an edge with probability ``p_ℓ = p_in · decay^(levels − ℓ)``
   (``ℓ = levels``: the same leaf block). Clauset, Moore & Newman, "Hierarchical structure and the
   prediction of missing links in networks", Nature 453, 2008 (the hierarchical random graph).
+* :func:`hierarchical_block_model` — the registered dataset ``"hierarchical-sbm"``: a
+  :func:`hierarchical_sbm` whose leaves are single nodes by default (a balanced 6-level tree,
+  branching 3, 729 leaf nodes), in the style of the synthetic hierarchies of SpaceNE (Long et
+  al., CIKM 2019), wrapped as a :class:`~vastgraph.datasets.dataset.Dataset`.
 
 Each returns an undirected :class:`~vastgraph.graph.hetero_graph.HeteroGraph` with one node type
 ``"node"`` and one edge type ``("node", "edge", "node")``; the tree / community structure is in the
@@ -28,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
+from vastgraph.datasets.dataset import Dataset
 from vastgraph.validation import check_float, check_int
 from vastgraph.errors import ValidationError
 from vastgraph.graph.builder import GraphBuilder
@@ -287,3 +292,39 @@ def hierarchical_sbm(levels: int = 3, branching: int = 3, *, block_size: int = 1
     g = _build(n, src, dst, labels=path[:, 0].copy(), data={"path": path, "block": block}, info=info)
     g.info["hierarchy"]["edges"] = int(g.num_undirected_edges())
     return g
+
+
+def hierarchical_block_model(levels: int = 6, branching: int = 3, *, block_size: int = 1, p_in: float = 1.0,
+                             decay: float = 0.4, random_state: Any = None) -> Dataset:
+    """The ``"hierarchical-sbm"`` dataset: a :func:`hierarchical_sbm` with hierarchy labels per level.
+
+    By default a balanced community tree of 6 levels with branching 3 whose ``3^6 = 729`` leaves
+    are single nodes; a pair whose lowest common ancestor sits at depth ``ℓ`` is an edge with
+    probability ``p_in · decay^(levels − ℓ)`` (siblings ``0.4``, then ``0.16``, … ``0.004`` for
+    pairs that share only the root). Each depth contributes a similar share of a node's expected
+    degree (about 8 in all), so every level of the hierarchy is visible but none dominates.
+
+    Args:
+        levels: depth of the community tree, >= 1. Default 6.
+        branching: children per community, >= 2. Default 3.
+        block_size: nodes per leaf, >= 1. Default 1.
+        p_in: edge probability inside one leaf (and the scale of all levels), in (0, 1]. Default 1.0.
+        decay: factor per level up the tree, in [0, 1]. Default 0.4.
+        random_state: None, an int or a ``numpy.random.Generator``.
+
+    Returns:
+        :class:`Dataset` named ``"hierarchical-sbm"``. Node data ``path`` ``(N, levels)`` holds the
+        community at every depth (ids numbered per depth), ``block`` the leaf; labels are the
+        depth-1 communities. ``info["hierarchy"]`` has the parameters and counts.
+
+    Example:
+        >>> ds = hierarchical_block_model(random_state=0)
+        >>> ds.graph.num_nodes(), ds.graph.node_data(None, "path").shape
+        (729, (729, 6))
+    """
+    g = hierarchical_sbm(levels, branching, block_size=block_size, p_in=p_in, decay=decay,
+                         random_state=random_state)
+    info = {"generator": "hierarchical_block_model", "hierarchy": dict(g.info["hierarchy"]),
+            "citation": "Long et al., Hierarchical Community Structure Preserving Network Embedding: "
+                        "A Subspace Approach, CIKM 2019 (synthetic hierarchies); Clauset, Moore & Newman 2008"}
+    return Dataset(name="hierarchical-sbm", graph=g, splits={}, info=info, missing=[])

@@ -24,6 +24,8 @@ from vastgraph.datasets.blogcatalog import FILES as BLOGCATALOG_FILES
 from vastgraph.datasets.blogcatalog import load_blogcatalog
 from vastgraph.datasets.dataset import Dataset
 from vastgraph.datasets.gatne import AMAZON_FILES, load_gatne
+from vastgraph.datasets.hgcn import registry_entry as hgcn_entry
+from vastgraph.datasets.hierarchies import hierarchical_block_model
 from vastgraph.datasets.karate import FILES as KARATE_FILES
 from vastgraph.datasets.karate import load_karate
 from vastgraph.datasets.planetoid import load_planetoid, planetoid_files
@@ -88,8 +90,15 @@ _SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
                 loader=load_gatne, files=AMAZON_FILES,
                 facts={"nodes": 10099, "edge_types": 2, "positive_typed_rows": 148659,
                        "task": "multiplex link prediction", "directed": False}),
+    DatasetSpec("airport", **hgcn_entry("airport")),
+    DatasetSpec("disease_lp", **hgcn_entry("disease_lp")),
     DatasetSpec("sbm", "Synthetic degree-corrected SBM with power-law degrees; labels = blocks",
                 generator=power_law_sbm, facts={"task": "node classification / community detection"}),
+    DatasetSpec("hierarchical-sbm", "Synthetic hierarchical block model: balanced community tree (6 levels, "
+                "branching 3, 729 leaf nodes), edge probability falling with the depth of the lowest common "
+                "ancestor; node data 'path' = community per level",
+                generator=hierarchical_block_model,
+                facts={"task": "hierarchical community detection (per-level ARI), node classification"}),
     DatasetSpec("search-ads", "Synthetic search-ads graph (query, ad, advertiser) with hidden categories",
                 generator=search_ads_graph, facts={"task": "query->ad retrieval, click prediction"}),
 )}

@@ -28,6 +28,8 @@ _ENTRIES: dict[str, str | type] = {
     "dne": "vastgraph.embed.dne:DNE",
     "incremental-walks": "vastgraph.embed.incremental_walks:IncrementalWalkEmbedder",
     "curvature": "vastgraph.embed.curvature:MixedCurvature",
+    "gatne": "vastgraph.embed.gatne:GATNE",
+    "spacene": "vastgraph.embed.spacene:SpaceNE",
 }
 REGISTRY = LazyRegistry("embedder", Embedder, _ENTRIES)
 
