@@ -41,8 +41,10 @@ def test_walk_npy_and_parquet(store, tmp_path):
 def test_walk_bad_parameters(store, tmp_path):
     r = runner.invoke(app, ["walk", str(store), str(tmp_path / "w.npy"), "--p", "0"])
     assert r.exit_code == 2 and "p" in r.output
-    r = runner.invoke(app, ["walk", str(store), str(tmp_path / "w.txt")])
+    r = runner.invoke(app, ["walk", str(store), str(tmp_path / "w.csv")])
     assert r.exit_code == 2 and ".npy" in r.output
+    r = runner.invoke(app, ["walk", str(store), str(tmp_path / "w.txt")])
+    assert r.exit_code == 2 and "--ids external" in r.output
     r = runner.invoke(app, ["walk", str(store), str(tmp_path / "w.npy"), "--etype", "nope"])
     assert r.exit_code == 2 and "known edge types" in r.output
 

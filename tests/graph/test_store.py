@@ -81,11 +81,14 @@ def test_open_without_mmap_loads_plain_arrays(store):
     assert h.adjacency("click").indices.flags.writeable
 
 
-def test_open_reads_no_array_data(store, monkeypatch):
-    """Opening checks sizes and headers only: it never hashes, and a changed data byte goes unseen."""
+def test_first_open_checks_checksums_then_marker_skips_rehashing(store, monkeypatch):
+    """A store copied from elsewhere is hashed on its first open (a flipped byte is found); once
+    checked, later opens of the unchanged files hash nothing (the marker records the check)."""
     _, path = store
-    name = "edge0.csr.indices.npy"
-    _flip_last_byte(os.path.join(path, name))
+    open_graph(path)  # the copy has new inodes: checked in full, marker written
+    assert os.path.isfile(os.path.join(path, ".verified.json"))
+    storage_validate = __import__("vastgraph.graph.validate", fromlist=["_SEEN"])
+    storage_validate._SEEN.clear()
 
     def no_hashing(*args, **kwargs):
         raise AssertionError("open hashed a file")
@@ -93,6 +96,22 @@ def test_open_reads_no_array_data(store, monkeypatch):
     monkeypatch.setattr(storage, "file_checksum", no_hashing)
     h = open_graph(path)
     assert isinstance(h.adjacency("click").indices, np.memmap)
+    monkeypatch.undo()
+    name = "edge0.csr.indices.npy"
+    _flip_last_byte(os.path.join(path, name))
+    with pytest.raises(CorruptStoreError, match=f"{name}: checksum mismatch"):
+        open_graph(path)
+
+
+def test_marker_cannot_vouch_for_a_changed_file_even_with_its_mtime_restored(store):
+    _, path = store
+    open_graph(path)
+    p = os.path.join(path, "edge0.csr.indices.npy")
+    st = os.stat(p)
+    _flip_last_byte(p)
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(CorruptStoreError, match="checksum mismatch"):
+        open_graph(path)
 
 
 def test_meta_json_contents(store):
@@ -105,7 +124,7 @@ def test_meta_json_contents(store):
     assert edges[("user", "click", "item")]["entries"] == g.num_edges("click")
     assert edges[("user", "knows", "user")]["symmetric"] and edges[("user", "knows", "user")]["undirected"]
     assert meta["info"]["build"]["duplicates"] == "sum"
-    files = set(os.listdir(path)) - {"meta.json"}
+    files = set(os.listdir(path)) - {"meta.json", ".verified.json"}
     assert set(meta["arrays"]) == files
     for name, spec in meta["arrays"].items():
         arr = np.load(os.path.join(path, name))
@@ -164,9 +183,9 @@ def test_flipped_data_byte_is_caught_by_verify(store):
     _, path = store
     name = "edge0.csr.weight.npy"
     _flip_last_byte(os.path.join(path, name))
-    open_graph(path)  # sizes and headers still match
-    with pytest.raises(CorruptStoreError, match=f"{name}: checksum mismatch"):
-        open_graph(path, verify=True)
+    for verify in (False, True):  # sizes and headers still match; the first-open check hashes
+        with pytest.raises(CorruptStoreError, match=f"{name}: checksum mismatch"):
+            open_graph(path, verify=verify)
     with pytest.raises(CorruptStoreError, match=name):
         verify_store(path)
 
@@ -404,3 +423,71 @@ def test_labels_node_data_and_derived_cache(store):
     h = HeteroGraph.open(path)
     h.derived["x"] = 1
     assert h.derived == {"x": 1} and HeteroGraph.open(path).derived == {}
+
+
+# ----------------------------------------------------------------------------- structure (issue 18)
+def _rewrite_array(path: str, name: str, arr: np.ndarray) -> None:
+    """Replace an array and recompute its meta.json entry (a checksum proves nothing about structure)."""
+    p = os.path.join(path, name)
+    with open(p, "wb") as f:
+        np.save(f, arr)
+    meta = json.loads(open(os.path.join(path, "meta.json")).read())
+    meta["arrays"][name].update(dtype=arr.dtype.str, shape=list(arr.shape), bytes=os.path.getsize(p),
+                                blake2b=file_checksum(p))
+    _edit_meta(path, arrays=meta["arrays"])
+
+
+def test_out_of_range_index_with_recomputed_checksum_is_refused_at_open(store):
+    _, path = store
+    name = "edge0.csr.indices.npy"
+    arr = np.load(os.path.join(path, name)).copy()
+    arr[5] = 10 ** 6
+    _rewrite_array(path, name, arr)
+    verify_store(path)  # the checksums agree: only the structure check can see it
+    with pytest.raises(CorruptStoreError, match=rf"{name}: .*index 1000000 at position 5 is outside \[0, 20\)"):
+        open_graph(path)
+
+
+@pytest.mark.parametrize("change,match", [
+    (lambda a: np.concatenate([a[:3], a[2:3] - 1, a[4:]]), "indptr decreases at position 3"),
+    (lambda a: a + 1, "indptr does not start at 0"),
+    (lambda a: np.concatenate([a[:-1], a[-1:] + 2]), "indptr ends at"),
+])
+def test_bad_indptr_is_refused_naming_the_file(store, change, match):
+    _, path = store
+    name = "edge0.csr.indptr.npy"
+    _rewrite_array(path, name, change(np.load(os.path.join(path, name))))
+    with pytest.raises(CorruptStoreError, match=f"{name}: .*{match}"):
+        open_graph(path)
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda m: m["arrays"].__setitem__("/etc/passwd", m["arrays"].pop("node1.labels.npy")) or
+     m["node_types"][1]["files"].__setitem__("labels", "/etc/passwd"), "not a plain file name"),
+    (lambda m: m["arrays"].__setitem__("../x.npy", m["arrays"].pop("node1.labels.npy")) or
+     m["node_types"][1]["files"].__setitem__("labels", "../x.npy"), "not a plain file name"),
+    (lambda m: m["node_types"][0].__setitem__("count", "30"), r"node_types\[0\].count is '30' \(str\)"),
+    (lambda m: m["edge_types"][0].__setitem__("undirected", "yes"), r"edge_types\[0\].undirected"),
+    (lambda m: m["edge_types"][0].__setitem__("symmetric", True), "symmetric but joins two node types"),
+    (lambda m: m["arrays"]["edge0.csr.indices.npy"].__setitem__("dtype", "<f8"), "indices array"),
+])
+def test_tampered_meta_fields_are_clear_errors(store, edit, match):
+    _, path = store
+    meta = json.loads(open(os.path.join(path, "meta.json")).read())
+    edit(meta)
+    with open(os.path.join(path, "meta.json"), "w") as f:
+        json.dump(meta, f)
+    with pytest.raises(CorruptStoreError, match=match):
+        open_graph(path)
+
+
+def test_current_pointer_outside_the_store_is_refused(saved, tmp_path):
+    from vastgraph.graph.dynamic_store import DynamicStore
+
+    g, path = saved
+    root = tmp_path / "dyn"
+    DynamicStore.create(root, g)
+    for rel in ("../../elsewhere", path, "versions/../../x"):
+        (root / "CURRENT").write_text(json.dumps({"version": 0, "path": rel}))
+        with pytest.raises(CorruptStoreError, match="CURRENT: version pointer"):
+            open_graph(str(root))

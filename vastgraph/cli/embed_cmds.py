@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from vastgraph.cli._common import console, handle_errors, print_json, print_table, progress_bar
 
@@ -138,10 +138,99 @@ def _curvature_command() -> Callable[..., None]:
     return handle_errors(command)
 
 
+def _spacene_command() -> Callable[..., None]:
+    def command(
+        store: Path = typer.Argument(..., help="Store folder."),
+        out: Path = typer.Argument(..., help="Output embeddings folder (KeyedEmbeddings; bases in state/spacene.npz)."),
+        tree: str = typer.Option("auto", help="Community tree: auto (recursive Louvain), labels, data:NAME, or a file of 'node path/to/community' lines."),
+        levels: Optional[int] = typer.Option(None, help="Tree depth (auto: default 3; a given tree is cut below it)."),
+        config: Optional[Path] = typer.Option(None, help="YAML file of the method's parameters."),
+        set_: Optional[list[str]] = typer.Option(None, "--set", help="Parameter override key=value (repeatable)."),
+        dimensions: Optional[int] = typer.Option(None, help="Root embedding dimension."),
+        seed: int = typer.Option(0, help="random_state."),
+        holdout: float = typer.Option(0.0, help="Hold out this fraction of one edge type's edges for link prediction."),
+        holdout_etype: Optional[str] = typer.Option(None, help="Edge type to hold out from (default: the only one)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    ) -> None:
+        run_embed("spacene", store, out, config=config, set_=set_, dimensions=dimensions, seed=seed,
+                  holdout=holdout, holdout_etype=holdout_etype, overwrite=overwrite,
+                  extra={"tree": tree, "levels": levels})
+
+    command.__doc__ = ("Train SpaceNE embeddings: a community tree's communities in nested orthonormal subspaces "
+                       "of shrinking dimension.")
+    return handle_errors(command)
+
+
+def _arg_docs(doc: str) -> dict[str, str]:
+    """``{parameter: help}`` from a Google-style docstring's ``Args:`` section."""
+    out: dict[str, str] = {}
+    lines = inspect.cleandoc(doc or "").splitlines()
+    inside, indent, current = False, 0, None
+    for line in lines:
+        stripped = line.strip()
+        if not inside:
+            inside = stripped in ("Args:", "Parameters:")
+            continue
+        if stripped and not line.startswith(" "):
+            break  # the next section
+        if not stripped:
+            continue
+        ind = len(line) - len(line.lstrip())
+        head, sep, text = stripped.partition(":")
+        if sep and (indent == 0 or ind <= indent) and all(
+                n.strip().isidentifier() for n in head.replace(" ", "").split(",")):
+            indent = ind
+            current = [n.strip() for n in head.split(",")]
+            for n in current:
+                out[n] = text.strip()
+        elif current:
+            for n in current:
+                out[n] = (out[n] + " " + stripped).strip()
+    return out
+
+
+def params_help(method: str) -> str:
+    """The parameter list of ``method`` (names, types, defaults, help) from the schema that
+    validates ``--set``/``--config`` (:func:`vastgraph.config.params_model`)."""
+    from vastgraph.config import params_model
+    from vastgraph.embed.registry import get_embedder
+
+    cls = get_embedder(method)
+    docs = {**_arg_docs(cls.__init__.__doc__ or ""), **_arg_docs(cls.__doc__ or "")}
+    lines = ["\b", "Method parameters (set with --set NAME=VALUE or a --config YAML file):"]
+    for name, f in params_model(cls).model_fields.items():
+        if name == "progress":
+            continue
+        ann = f.annotation
+        tname = getattr(ann, "__name__", None) if getattr(ann, "__args__", None) is None else None
+        tname = (tname or str(ann)).replace("typing.", "").replace("NoneType", "None")
+        default = "required" if f.is_required() else repr(f.default)
+        text = docs.get(name, "")
+        lines.append(f"  {name} ({tname}, default {default})" + (f": {text}" if text else ""))
+    return "\n".join(lines)
+
+
+class _MethodCommand(TyperCommand):
+    """An ``embed METHOD`` command whose ``--help`` lists the method's parameters (built lazily, so
+    the CLI does not import every embedder to start)."""
+
+    method = ""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        if self.method and "Method parameters" not in (self.help or ""):
+            try:
+                self.help = (self.help or "") + "\n\n" + params_help(self.method)
+            except Exception as exc:  # noqa: BLE001 - help must print even if a method cannot import
+                self.help = (self.help or "") + f"\n\n(parameters unavailable: {exc})"
+        super().format_help(ctx, formatter)
+
+
 def register_methods(names: list[str]) -> None:
     """One ``embed`` subcommand per registered embedder name."""
     for name in names:
-        embed_app.command(name)(_curvature_command() if name == "curvature" else _method_command(name))
+        cls = type(f"_{name.replace('-', '_')}Command", (_MethodCommand,), {"method": name})
+        make = {"curvature": _curvature_command, "spacene": _spacene_command}.get(name)
+        embed_app.command(name, cls=cls)(make() if make else _method_command(name))
 
 
 class Task(str, Enum):
@@ -155,6 +244,7 @@ def evaluate(
     embeddings: Path = typer.Argument(..., help="KeyedEmbeddings folder."),
     store: Optional[Path] = typer.Option(None, help="Store whose labels to predict."),
     dataset: Optional[str] = typer.Option(None, help="Registered dataset whose labels to predict."),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="Label file ('node label' lines, 'node l1,l2,...' multi-label lines, or a .csv with a header) of the embedded nodes."),
     ntype: Optional[str] = typer.Option(None, help="Node type whose labels to predict."),
     task: Task = typer.Option(Task.auto, help="auto: link prediction when held-out edges are saved, else node classification."),
     ratios: str = typer.Option("0.1,0.5", help="Training ratios (node classification)."),
@@ -184,8 +274,12 @@ def evaluate(
         rows = [res.as_dict()]
         (print_json if as_json else lambda r: print_table(f"link prediction ({z['etype']})", r))(rows)
         return
-    if (store is None) == (dataset is None):
-        raise ValidationError("node classification needs exactly one of --store or --dataset for the labels")
+    if sum(x is not None for x in (store, dataset, labels)) != 1:
+        raise ValidationError("node classification needs exactly one of --store, --dataset or --labels for the labels")
+    if labels is not None:
+        nt, vectors, lab = _file_labels(keyed, labels, ntype)
+        _classify(nt, vectors, lab, ratios, repeats, seed, as_json)
+        return
     if store is not None:
         from vastgraph.graph import open_graph
 
@@ -205,6 +299,42 @@ def evaluate(
         raise ValidationError(f"node type {nt!r} has no labels")
     ext = graph.external_ids(nt)
     vectors = np.asarray(keyed.vectors)[keyed.index_of(ext, nt)]
+    _classify(nt, vectors, np.asarray(labels), ratios, repeats, seed, as_json)
+
+
+def _file_labels(keyed: Any, path: Path, ntype: Optional[str]) -> tuple[str, Any, Any]:
+    """The embedded nodes named in a label file: ``(node type, vectors, labels)``."""
+    import numpy as np
+
+    from vastgraph.errors import ValidationError
+    from vastgraph.graph.id_index import IdIndex
+    from vastgraph.graph.labels import dense_ids, label_arrays, read_label_file
+
+    if ntype is None:
+        if len(keyed.node_types) != 1:
+            raise ValidationError(f"--labels: the embeddings hold node types {', '.join(keyed.node_types)}; "
+                                  "name one with --ntype")
+        ntype = keyed.node_types[0]
+    elif ntype not in keyed.node_types:
+        raise ValidationError(f"--ntype {ntype!r}: the embeddings hold {', '.join(keyed.node_types)}")
+    lf = read_label_file(path)
+    ids = keyed.ids_for(ntype)
+    dense = dense_ids(lf, IdIndex.from_values(ids))
+    lab, skipped = label_arrays(lf, dense, len(ids))
+    rows = np.unique(dense[dense >= 0])
+    if rows.size < 2:
+        raise ValidationError(f"{path}: only {rows.size} labelled node(s) have embeddings ({skipped} are not "
+                              "embedded); check that the file names the same node ids as the edge list")
+    if skipped:
+        console.print(f"[yellow]{skipped} labelled node(s) of {path} have no embedding and are skipped[/]")
+    return ntype, np.asarray(keyed.vectors_for(ntype))[rows], lab[rows]
+
+
+def _classify(nt: str, vectors: Any, labels: Any, ratios: str, repeats: int, seed: int, as_json: bool) -> None:
+    import numpy as np
+
+    from vastgraph.errors import ValidationError
+
     try:
         ratio_list = tuple(float(r) for r in ratios.split(","))
     except ValueError:

@@ -15,6 +15,7 @@ class InputFormat(str, Enum):
     auto = "auto"
     edgelist = "edgelist"
     parquet = "parquet"
+    mat = "mat"
     dataset = "dataset"
 
 
@@ -36,7 +37,7 @@ class IdMode(str, Enum):
 
 @handle_errors
 def build(
-    input: str = typer.Argument(..., help="Edge list (.txt/.csv/.tsv/...), Parquet file, or a dataset name with --format dataset."),
+    input: str = typer.Argument(..., help="Edge list (.txt/.csv/.tsv/..., also .gz/.bz2/.xz/.zst), Parquet file, MATLAB .mat graph, or a dataset name with --format dataset."),
     out: Path = typer.Argument(..., help="Output store folder."),
     fmt: InputFormat = typer.Option(InputFormat.auto, "--format", help="Input format (auto: by extension)."),
     delimiter: Optional[str] = typer.Option(None, help="Field delimiter (default: any whitespace; ',' for .csv; tab for .tsv)."),
@@ -53,13 +54,36 @@ def build(
     self_loops: LoopPolicy = typer.Option(LoopPolicy.keep, help="Self-loops: keep or drop."),
     id_mode: IdMode = typer.Option(IdMode.map, help="map: any int/str ids; dense: ids are 0..n-1 already."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store (the old one survives until the new one is complete)."),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="Node label file: 'node label' lines, multi-label 'node l1,l2,...' lines, or a .csv with a header."),
+    labels_ntype: Optional[str] = typer.Option(None, help="Node type the --labels file labels (default: the source node type)."),
+    mat_network: str = typer.Option("network", help="--format mat: key of the adjacency matrix."),
+    mat_group: str = typer.Option("group", help="--format mat: key of the n x C label matrix (absent: no labels)."),
 ) -> None:
-    """Build a graph store folder from an edge list, a Parquet file or a registered dataset."""
+    """Build a graph store folder from an edge list, a Parquet file, a .mat graph or a registered dataset."""
     from vastgraph.graph.storage import save_graph
 
     kind = fmt.value
+    name = input.lower()
+    for ext in (".gz", ".bz2", ".xz", ".zst"):
+        if name.endswith(ext):
+            name = name[:-len(ext)]
     if kind == "auto":
-        kind = "parquet" if input.endswith((".parquet", ".pq")) else "edgelist"
+        kind = ("parquet" if name.endswith((".parquet", ".pq")) else "mat" if name.endswith(".mat")
+                else "edgelist")
+    if kind == "mat":
+        from vastgraph.graph.mat_reader import read_mat
+        from vastgraph.graph.readers import _check_out
+
+        _check_out(out, overwrite)
+        if labels is not None:
+            from vastgraph.errors import ValidationError
+
+            raise ValidationError("--labels: a .mat graph brings its labels (--mat-group); drop --labels")
+        with progress_bar(f"reading {input}") as update:
+            g = read_mat(input, network=mat_network, group=mat_group, directed=False if undirected else None,
+                         out=out, overwrite=overwrite)
+        _summary(g.path or str(out))
+        return
     if kind == "dataset":
         from vastgraph.datasets import load_dataset
 
@@ -80,7 +104,8 @@ def build(
         if v is not None:
             columns[role] = col(v)
     common = dict(columns=columns, etype=etype, directed=not undirected, duplicates=duplicates.value,
-                  self_loops=self_loops.value, id_mode=id_mode.value, out=str(out), overwrite=overwrite)
+                  self_loops=self_loops.value, id_mode=id_mode.value, out=str(out), overwrite=overwrite,
+                  labels=labels, labels_ntype=labels_ntype)
     with progress_bar(f"reading {input}") as update:
         def prog(rows: int) -> None:
             update(description=f"reading {input}: {rows:,} rows")
@@ -92,9 +117,9 @@ def build(
         else:
             from vastgraph.graph.readers import read_edgelist
 
-            if delimiter is None and input.endswith(".csv"):
+            if delimiter is None and name.endswith(".csv"):
                 delim: Optional[str] = ","
-            elif delimiter is None and input.endswith(".tsv"):
+            elif delimiter is None and name.endswith(".tsv"):
                 delim = "\t"
             else:
                 delim = delimiter
@@ -108,6 +133,12 @@ def _summary(path: str) -> None:
     g = open_graph(path)
     console.print(f"[green]wrote[/] {path}")
     _print_summary(g)
+    for nt, lab in (g.info.get("labels") or {}).items():
+        if isinstance(lab, dict):
+            console.print(f"labels of {nt}: {lab.get('labelled_nodes')} nodes, {len(lab.get('classes', []))} "
+                          f"classes{' (multi-label)' if lab.get('multilabel') else ''}"
+                          + (f"; [yellow]{lab['skipped_unknown_nodes']} labelled node(s) are not in the graph "
+                             "and were skipped[/]" if lab.get("skipped_unknown_nodes") else ""), highlight=False)
 
 
 def _print_summary(g) -> None:

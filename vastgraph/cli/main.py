@@ -35,6 +35,9 @@ def _register_optional() -> None:
     from vastgraph.cli.train_cmds import train
 
     app.command("train")(train)
+    from vastgraph.cli.export_cmds import export
+
+    app.command("export")(export)
     app.add_typer(ads_app, name="ads")
     app.add_typer(delta_app, name="delta")
 
@@ -42,13 +45,18 @@ def _register_optional() -> None:
 _register_optional()
 
 
-@app.callback()
-def _main(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from vastgraph import __version__
 
-        typer.echo(__version__)
+        typer.echo(f"vastgraph {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """vastgraph: industrial-scale graph learning."""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,11 @@ import typer
 from vastgraph.cli._common import console, handle_errors, progress_bar
 
 
+class IdsOut(str, Enum):
+    dense = "dense"
+    external = "external"
+
+
 class WalkKind(str, Enum):
     auto = "auto"
     metapath = "metapath"
@@ -31,19 +36,27 @@ def walk(
     metapath: Optional[str] = typer.Option(None, help="Comma-separated edge types of a metapath (prefix '~' walks an edge type backwards)."),
     seed: Optional[int] = typer.Option(0, help="Random seed."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
+    ids: IdsOut = typer.Option(IdsOut.dense, "--ids", help="dense: global dense ids; external: the nodes' own ids (Parquet: a list of strings per walk; .txt: one walk per line, ids separated by spaces, as gensim reads it; .npy: dense ids plus the id map in OUT.ids.txt)."),
 ) -> None:
-    """Generate random walks from a store into a .npy or Parquet file (padded with -1)."""
-    import numpy as np
-
-    from vastgraph.errors import StoreExistsError, ValidationError
+    """Generate random walks from a store into a .npy, Parquet or .txt file (padded with -1)."""
+    from vastgraph.cli.export_cmds import check_output_file
+    from vastgraph.errors import ValidationError
     from vastgraph.graph import open_graph
+    from vastgraph.graph.resources import check_fits
+    from vastgraph.validation import check_int
 
     suffix = out.suffix.lower()
-    if suffix not in (".npy", ".parquet", ".pq"):
-        raise ValidationError(f"output {out}: expected a .npy or .parquet file name")
-    if out.exists() and not overwrite:
-        raise StoreExistsError(f"{out} already exists; pass --overwrite to replace it")
+    if suffix not in (".npy", ".parquet", ".pq", ".txt"):
+        raise ValidationError(f"output {out}: expected a .npy, .parquet or .txt file name")
+    if suffix == ".txt" and ids != IdsOut.external:
+        raise ValidationError(f"output {out}: a .txt corpus holds external ids; pass --ids external")
+    check_output_file(out, overwrite)
+    check_int("--walks-per-node", walks_per_node, 1)
+    check_int("--length", length, 1)
     g = open_graph(store)
+    n_start = g.num_nodes(g.edge_type(etype).src) if kind != WalkKind.metapath and not metapath else g.num_nodes_total()
+    check_fits(n_start * walks_per_node * (length + 1) * 8,
+               f"{n_start:,} start nodes × --walks-per-node {walks_per_node:,} × (--length {length} + 1) positions")
     with progress_bar("walking", total=1.0) as update:
         def prog(done: int, total: int) -> None:
             update(done / max(total, 1))
@@ -65,18 +78,11 @@ def walk(
 
             walks = random_walks(g, etype=etype, walks_per_node=walks_per_node, walk_length=length, p=p, q=q,
                                  weighted=weighted, random_state=seed, progress=prog)
-    tmp = out.with_name(f".{out.name}.tmp")
-    if suffix == ".npy":
-        with open(tmp, "wb") as f:
-            np.save(f, walks)
-    else:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    from vastgraph.cli.walk_output import write_walks
 
-        flat = pa.array(np.ascontiguousarray(walks).reshape(-1))
-        col = pa.FixedSizeListArray.from_arrays(flat, walks.shape[1])
-        pq.write_table(pa.table({"walk": col}), tmp)
-    tmp.replace(out)
+    extra = write_walks(g, walks, out, external=ids == IdsOut.external)
+    if extra:
+        console.print(f"id map: {extra}")
     valid = (walks >= 0).sum()
     console.print(f"[green]wrote[/] {out}: {walks.shape[0]:,} walks × {walks.shape[1]} positions "
                   f"({valid:,} visited positions, dtype {walks.dtype})")

@@ -103,6 +103,7 @@ class GraphBuilder:
         self._weighted: set[EdgeType] = set()
         self._timed: set[EdgeType] = set()
         self._directed: dict[EdgeType, bool] = {}
+        self._label_files: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
         for nt in node_types or []:
             self._mapper(nt, create=True)
@@ -181,6 +182,14 @@ class GraphBuilder:
             if a.shape[:1] != (n,):
                 raise ValidationError(f"{ntype} data {key!r}: shape {a.shape}, expected ({n}, ...)")
             attrs["data"][key] = place(a)
+
+    def add_label_file(self, path: str, ntype: str = "node", *, header: bool | None = None) -> None:
+        """Label nodes of ``ntype`` from a label file (see :mod:`vastgraph.graph.labels`), applied at
+        :meth:`build` once the node set is known; labelled nodes that no edge names are skipped and
+        counted in ``graph.info['labels']``."""
+        from vastgraph.graph.labels import read_label_file
+
+        self._label_files[check_name("node type", ntype)] = read_label_file(path, header=header)
 
     # ------------------------------------------------------------------ edges
     def _etype(self, etype: Any) -> EdgeType:
@@ -269,7 +278,7 @@ class GraphBuilder:
             self._in_memory += arr.nbytes
             return arr
         if self._spill_dir is None:
-            self._spill_dir = tempfile.mkdtemp(prefix="vastgraph-spill-", dir=self._spill_root)
+            self._spill_dir = tempfile.mkdtemp(prefix=f"vastgraph-spill-{os.getpid()}-", dir=self._spill_root)
         path = os.path.join(self._spill_dir, f"c{len(os.listdir(self._spill_dir))}.npy")
         np.save(path, arr)
         return np.load(path, mmap_mode="r")
@@ -285,9 +294,20 @@ class GraphBuilder:
         writer = StoreWriter(path, overwrite=overwrite) if path is not None else None
         try:
             nodes = {}
+            for nt in self._label_files:
+                if nt not in self._mappers:
+                    raise SchemaError(f"labels for node type {nt!r}: no such node type; known node types: "
+                                      f"{', '.join(self._mappers)}")
             for nt, m in self._mappers.items():
                 a = self._node_attrs[nt]
-                nodes[nt] = NodeTypeData(nt, m.index(), a.get("features"), a.get("labels"), dict(a["data"]))
+                index = m.index()
+                if nt in self._label_files:
+                    from vastgraph.graph.labels import attach_info, dense_ids, label_arrays
+
+                    lf = self._label_files[nt]
+                    a["labels"], skipped = label_arrays(lf, dense_ids(lf, index), m.count)
+                    self.info.setdefault("labels", {})[nt] = attach_info(lf, nt, skipped)
+                nodes[nt] = NodeTypeData(nt, index, a.get("features"), a.get("labels"), dict(a["data"]))
                 for key in ("features", "labels"):
                     if key in a and a[key].shape[0] != m.count:
                         raise ValidationError(f"{nt} {key}: {a[key].shape[0]} rows but edges name "

@@ -139,10 +139,19 @@ def _per_type(value: Any, ntype: str, types: list[str], what: str) -> Any:
         unknown = set(value) - set(types)
         if unknown:
             raise ValidationError(f"{what}: node type(s) {sorted(unknown)} are not among {types}")
-        return value.get(ntype)
+        return _dense(value.get(ntype), what)
     if len(types) != 1:
         raise ValidationError(f"{what}: the graph has node types {types}; give a dict {{node type: array}}")
-    return value
+    return _dense(value, what)
+
+
+def _dense(value: Any, what: str) -> Any:
+    """A scipy sparse matrix (e.g. a ``(n, C)`` multi-hot label matrix) as a dense array."""
+    if value is None or not sp.issparse(value):
+        return value
+    if value.ndim != 2:
+        raise ValidationError(f"{what}: sparse input of shape {value.shape}; expected 2-D")
+    return np.asarray(value.toarray())
 
 
 # --------------------------------------------------------------------------- scipy

@@ -8,6 +8,7 @@ import numpy as np
 
 from vastgraph.errors import UnknownIdError, ValidationError
 from vastgraph.graph.id_index import IdIndex
+from vastgraph.graph.resources import check_dense_count
 
 
 class IdMapper:
@@ -37,6 +38,8 @@ class IdMapper:
                 ext = self._as_int(arr, "ids")
                 if ext.size and (ext.min() < 0):
                     raise ValidationError(f"{self.ntype} ids: negative id {int(ext.min())} in dense id mode")
+                if ext.size:
+                    check_dense_count(int(ext.max()) + 1, f"{self.ntype} ids")
                 if np.unique(ext).size != ext.size:
                     raise ValidationError(f"{self.ntype} ids: {ext.size - np.unique(ext).size} duplicate id(s)")
                 self.count = max(self.count, int(ext.max()) + 1 if ext.size else 0)
@@ -56,6 +59,7 @@ class IdMapper:
                 raise ValidationError(f"{self.ntype} count: {count} conflicts with {self.count} known ids")
             if self.mode == "map" and not self._map:
                 self.mode = "dense"
+            check_dense_count(int(count), f"{self.ntype} count")
             self.count = max(self.count, int(count))
         self.closed = True
 
@@ -85,6 +89,7 @@ class IdMapper:
                 if hi >= self.count:
                     if not allow:
                         raise UnknownIdError(f"{self.ntype} {where}: id {hi} out of range [0, {self.count})")
+                    check_dense_count(hi + 1, f"{self.ntype} {where}")
                     self.count = hi + 1
             return ext
         if arr.size == 0:  # an empty chunk (often float64 from np.asarray([])) must not fix the id kind

@@ -31,6 +31,7 @@ import pyarrow as pa
 from vastgraph.errors import EmptyInputError, SchemaError, StoreExistsError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.column_reader import BadValue, coerce
+from vastgraph.graph.compressed import plain_text
 from vastgraph.graph.hetero_graph import HeteroGraph
 from vastgraph.graph.parquet_reader import ParquetEdgeReader, parquet_files
 from vastgraph.graph.schema import EdgeType, check_name
@@ -119,7 +120,12 @@ def _check_out(out: Any, overwrite: bool) -> None:
 def _new_builder(*, directed: bool, duplicates: str, self_loops: str, id_mode: str, memory_limit: int,
                  spill_dir: str | None) -> Iterator[GraphBuilder]:
     """A builder whose spill files live in a private folder removed afterwards, success or not."""
-    root = tempfile.mkdtemp(prefix="vastgraph-read-", dir=spill_dir)
+    from vastgraph.graph.resources import remove_stale
+
+    base = spill_dir if spill_dir is not None else tempfile.gettempdir()
+    remove_stale(base, "vastgraph-read-*")  # left by a killed run
+    remove_stale(base, "vastgraph-spill-*")
+    root = tempfile.mkdtemp(prefix=f"vastgraph-read-{os.getpid()}-", dir=spill_dir)
     try:
         yield GraphBuilder(directed=directed, duplicates=duplicates, self_loops=self_loops, id_mode=id_mode,
                            memory_limit=memory_limit, spill_dir=root)
@@ -155,6 +161,18 @@ def add_edgelist(builder: GraphBuilder, path: str | os.PathLike, *, delimiter: s
     and ``id_mode``). Several calls on one builder make one graph from several files.
     """
     chunk_rows = _check_chunk_rows(chunk_rows)
+    with plain_text(path, tmp_dir=getattr(builder, "_spill_root", None)) as plain:
+        rows = _add_edgelist(builder, plain, os.fspath(path), delimiter=delimiter, columns=columns,
+                             header=header, comment=comment, weighted=weighted, timestamped=timestamped,
+                             etype=etype, src_type=src_type, dst_type=dst_type, id_dtype=id_dtype,
+                             chunk_rows=chunk_rows, progress=progress)
+    return rows
+
+
+def _add_edgelist(builder: GraphBuilder, path: str, original: str, *, delimiter: str | None,
+                  columns: dict[str, int | str] | None, header: bool, comment: str | None,
+                  weighted: bool | None, timestamped: bool | None, etype: Any, src_type: str | None,
+                  dst_type: str | None, id_dtype: str, chunk_rows: int, progress: Progress | None) -> int:
     has_rel = isinstance(columns, dict) and columns.get("rel") is not None
     _, st, dt = _resolve_types(etype, src_type, dst_type, has_rel)
     lay = sniff(path, delimiter=delimiter, comment=comment, header=header, columns=columns, weighted=weighted,
@@ -168,7 +186,7 @@ def add_edgelist(builder: GraphBuilder, path: str | os.PathLike, *, delimiter: s
         rows = first + len(chunk["src"])
         if progress is not None:
             progress(rows)
-    _record(builder, {"format": "edgelist", "path": os.path.abspath(lay.path), "rows": rows,
+    _record(builder, {"format": "edgelist", "path": os.path.abspath(original), "rows": rows,
                       "columns": dict(lay.cols), "parser": "+".join(reader.tiers)})
     return rows
 
@@ -180,7 +198,8 @@ def read_edgelist(path: str | os.PathLike, *, delimiter: str | None = None,
                   id_mode: str = "map", id_dtype: str = "auto", duplicates: str = "keep",
                   self_loops: str = "keep", chunk_rows: int = 1_000_000, out: str | os.PathLike | None = None,
                   overwrite: bool = False, memory_limit: int = 2 << 30, spill_dir: str | None = None,
-                  progress: Progress | None = None) -> HeteroGraph:
+                  progress: Progress | None = None, labels: str | os.PathLike | None = None,
+                  labels_ntype: str | None = None) -> HeteroGraph:
     """Read a delimited edge-list file into a graph, streaming it in chunks.
 
     Each data line is ``src dst [weight] [time]`` by default, or whatever ``columns`` maps. The file
@@ -211,6 +230,9 @@ def read_edgelist(path: str | os.PathLike, *, delimiter: str | None = None,
         overwrite: replace an existing store at ``out``. Default False.
         memory_limit: bytes of edge chunks held before spilling to ``spill_dir``. Default 2 GiB.
         progress: called with the number of data rows read so far after each chunk.
+        labels: a node label file (``node label`` lines, ``node l1,l2`` multi-label lines or a CSV
+            with a header; see :mod:`vastgraph.graph.labels`) for ``labels_ntype`` (default: the
+            source node type). Compressed inputs (gzip, bzip2, xz, zstd) are read transparently.
 
     Returns:
         The :class:`HeteroGraph` (memory-mapped from ``out`` when given); ``graph.info["build"]``
@@ -230,6 +252,9 @@ def read_edgelist(path: str | os.PathLike, *, delimiter: str | None = None,
         add_edgelist(builder, path, delimiter=delimiter, columns=columns, header=header, comment=comment,
                      weighted=weighted, timestamped=timestamped, etype=etype, src_type=src_type,
                      dst_type=dst_type, id_dtype=id_dtype, chunk_rows=chunk_rows, progress=progress)
+        if labels is not None:
+            builder.add_label_file(os.fspath(labels), labels_ntype or _resolve_types(
+                etype, src_type, dst_type, isinstance(columns, dict) and columns.get("rel") is not None)[1])
         return builder.build(path=None if out is None else os.fspath(out), overwrite=overwrite)
 
 
@@ -267,7 +292,8 @@ def read_parquet(path: Any, *, columns: dict[str, int | str] | None = None, dire
                  src_type: str | None = None, dst_type: str | None = None, id_mode: str = "map",
                  duplicates: str = "keep", self_loops: str = "keep", chunk_rows: int = 1_000_000,
                  out: str | os.PathLike | None = None, overwrite: bool = False, memory_limit: int = 2 << 30,
-                 spill_dir: str | None = None, progress: Progress | None = None) -> HeteroGraph:
+                 spill_dir: str | None = None, progress: Progress | None = None,
+                 labels: str | os.PathLike | None = None, labels_ntype: str | None = None) -> HeteroGraph:
     """Read Parquet edge file(s) into a graph, batch by batch (``ParquetFile.iter_batches``).
 
     Args:
@@ -275,7 +301,7 @@ def read_parquet(path: Any, *, columns: dict[str, int | str] | None = None, dire
         columns: role -> column name or index. Default None: columns named ``src``, ``dst`` (and
             ``weight``, ``time``, ``rel`` where present), else the first two columns, then weight
             and time by position.
-        Other args: as :func:`read_edgelist`. Ids are integers or strings as stored; time may be an
+        Other args (``labels`` too): as :func:`read_edgelist`. Ids are integers or strings as stored; time may be an
         integer (seconds) or a timestamp column. Errors name the file, the 1-based row and the column.
 
     Example:
@@ -290,6 +316,9 @@ def read_parquet(path: Any, *, columns: dict[str, int | str] | None = None, dire
                       memory_limit=memory_limit, spill_dir=spill_dir) as builder:
         add_parquet(builder, path, columns=columns, weighted=weighted, timestamped=timestamped, etype=etype,
                     src_type=src_type, dst_type=dst_type, chunk_rows=chunk_rows, progress=progress)
+        if labels is not None:
+            builder.add_label_file(os.fspath(labels), labels_ntype or _resolve_types(
+                etype, src_type, dst_type, isinstance(columns, dict) and columns.get("rel") is not None)[1])
         return builder.build(path=None if out is None else os.fspath(out), overwrite=overwrite)
 
 

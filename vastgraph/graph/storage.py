@@ -86,7 +86,10 @@ class StoreWriter:
                 raise StoreExistsError(f"{self.target} exists and is not a vastgraph store; "
                                        "refusing to replace it")
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = self.target.parent / f".{self.target.name}.staging-{uuid.uuid4().hex[:8]}"
+        from vastgraph.graph.resources import remove_stale
+
+        remove_stale(self.target.parent, f".{self.target.name}.staging-*")  # left by a killed writer
+        self.staging = self.target.parent / f".{self.target.name}.staging-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.staging.mkdir()
         self.arrays: dict[str, dict[str, Any]] = {}
         self._open: dict[str, np.memmap] = {}
@@ -152,6 +155,10 @@ class StoreWriter:
             json.dump(meta, f, indent=1, default=_json_default)
             f.flush()
             os.fsync(f.fileno())
+        if meta.get("format") == FORMAT_NAME:  # the files were just hashed: the first open need not
+            from vastgraph.graph.validate import marker_for_written
+
+            marker_for_written(self.staging, {n: t["blake2b"] for n, t in table.items()})
         fsync_dir(self.staging)
         backup = None
         if self.target.exists():
@@ -278,8 +285,8 @@ def load_array(path: Path, spec: dict[str, Any], *, verify: bool, mmap: bool) ->
     try:
         empty = int(np.prod(spec["shape"])) == 0
         arr = np.load(path, mmap_mode=None if (empty or not mmap) else "r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise CorruptStoreError(f"{path}: unreadable .npy ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged header can fail in the header parser in many ways
+        raise CorruptStoreError(f"{path}: unreadable .npy ({type(exc).__name__}: {exc})") from None
     if arr.dtype.str != spec["dtype"] or list(arr.shape) != list(spec["shape"]):
         raise CorruptStoreError(f"{path}: holds {arr.dtype.str}{list(arr.shape)}, meta.json says "
                                 f"{spec['dtype']}{spec['shape']}")
@@ -291,53 +298,96 @@ def current_version(path: str | os.PathLike) -> Path:
     p = Path(path).absolute()
     if (p / CURRENT).is_file():
         try:
-            return p / json.loads((p / CURRENT).read_text())["path"]
+            rel = json.loads((p / CURRENT).read_text())["path"]
         except (ValueError, KeyError, TypeError) as exc:
             raise CorruptStoreError(f"{p / CURRENT}: unreadable version pointer ({exc})") from None
+        parts = Path(rel).parts if isinstance(rel, str) and rel else ()
+        if (not parts or Path(rel).is_absolute() or any(x in ("..", ".") for x in parts)
+                or "\x00" in rel):
+            raise CorruptStoreError(f"{p / CURRENT}: version pointer {rel!r} does not name a folder inside "
+                                    f"the store (absolute paths and '..' are refused)")
+        target = p / rel
+        try:
+            inside = target.resolve().is_relative_to(p.resolve())
+        except OSError:
+            inside = False
+        if not inside:
+            raise CorruptStoreError(f"{p / CURRENT}: version pointer {rel!r} leads outside the store folder")
+        return target
     return p
 
 
 def open_store(path: str | os.PathLike, *, verify: bool = False, mmap: bool = True):
     """Open a store folder (a DynamicStore folder: its current version) as a :class:`HeteroGraph`.
 
+    The first open of a version checks ``meta.json``, every array's checksum and the CSR structure
+    (see :mod:`vastgraph.graph.validate`); later opens reuse that check while the files are
+    unchanged. ``verify=True`` re-hashes every file regardless. A damaged or tampered store raises
+    :class:`~vastgraph.errors.CorruptStoreError` naming the file and the first bad position.
     :func:`vastgraph.graph.view.open_graph` (also importable from here) dispatches folders to this.
     """
+    from vastgraph.graph import validate as V
     from vastgraph.graph.hetero_graph import EdgeTypeData, HeteroGraph, NodeTypeData
 
     p = current_version(path)
     meta = read_meta(p)
+    mp = p / META
+    V.check_meta(meta, mp)
     table = meta["arrays"]
+    check = V.Verification(p, sorted(table), force=verify)
+    loaded: dict[str, np.ndarray] = {}
 
     def get(name: str) -> np.ndarray:
+        if name in loaded:
+            return loaded[name]
         if name not in table:
-            raise CorruptStoreError(f"{p / META}: array {name} is not listed")
-        return load_array(p / name, table[name], verify=verify, mmap=mmap)
+            raise CorruptStoreError(f"{mp}: array {name} is not listed")
+        spec = table[name]
+        arr = load_array(p / name, spec, verify=False, mmap=mmap)
+        if not check.hashed(name, spec["blake2b"]):
+            if file_checksum(p / name) != spec["blake2b"]:
+                raise CorruptStoreError(f"{p / name}: checksum mismatch (file changed or corrupted since "
+                                        "it was written)")
+            check.record(name, spec["blake2b"])
+        loaded[name] = arr
+        return arr
 
     nodes = {}
     for nt in meta["node_types"]:
-        files = nt["files"]
+        files, where = nt["files"], f"node type {nt['name']!r}"
         ids_arrays = {k[4:]: get(v) for k, v in files.items() if k.startswith("ids_")}
+        if not check.structure_ok:
+            V.check_ids(nt["id_kind"], nt["count"], ids_arrays, files, folder=p, where=where)
         data = {k[5:]: get(v) for k, v in files.items() if k.startswith("data:")}
         nodes[nt["name"]] = NodeTypeData(
             name=nt["name"], ids=IdIndex(nt["id_kind"], nt["count"], ids_arrays),
             features=get(files["features"]) if "features" in files else None,
             labels=get(files["labels"]) if "labels" in files else None, data=data)
 
-    def adj(files: list[str], n_cols: int) -> Adjacency:
-        by = {f.split(".")[2]: get(f) for f in files}
+    def adj(files: list[str], n_rows: int, n_cols: int, entries: int, where: str) -> Adjacency:
+        roles = V.adjacency_roles(files, mp, where)
+        by = {role: get(f) for role, f in roles.items()}
+        if not check.structure_ok:
+            V.check_adjacency(by, roles, n_rows, n_cols, entries, folder=p, where=where)
+        elif by["indptr"].shape[0] != n_rows + 1 or by["indices"].shape[0] != entries:
+            raise CorruptStoreError(f"{p}: {where} has {by['indptr'].shape[0] - 1} rows/"
+                                    f"{by['indices'].shape[0]} entries, meta.json says {n_rows}/{entries}")
         return Adjacency(by["indptr"], by["indices"], by.get("weight"), by.get("time"), n_cols)
 
     edges = {}
     for e in meta["edge_types"]:
         et = EdgeType(e["src"], e["rel"], e["dst"])
         n_src, n_dst = nodes[et.src].count, nodes[et.dst].count
-        csr = adj(e["csr"], n_dst)
-        csc = None if e["symmetric"] else adj(e["csc"], n_src)
-        if csr.n_rows != n_src or csr.nnz != e["entries"]:
-            raise CorruptStoreError(f"{p}: edge type {et} has {csr.n_rows} rows/{csr.nnz} entries, "
-                                    f"meta.json says {n_src}/{e['entries']}")
+        csr = adj(e["csr"], n_src, n_dst, e["entries"], f"edge type {et} (csr)")
+        csc = None if e["symmetric"] else adj(e["csc"], n_dst, n_src, e["entries"], f"edge type {et} (csc)")
+        if csc is not None and ((csr.weight is None) != (csc.weight is None)
+                                or (csr.time is None) != (csc.time is None)):
+            raise CorruptStoreError(f"{mp}: edge type {et}: its CSR and CSC disagree on weights/times")
         edges[et] = EdgeTypeData(et, csr, csc, undirected=e["undirected"])
-    return HeteroGraph(nodes, edges, info=meta.get("info", {}), path=str(p),
+    check.structure_ok = True
+    check.done()
+    info = meta.get("info", {})
+    return HeteroGraph(nodes, edges, info=info if isinstance(info, dict) else {}, path=str(p),
                        version=_version_name(Path(path).absolute(), p, meta))
 
 
@@ -345,7 +395,8 @@ def _version_name(root: Path, p: Path, meta: dict[str, Any]) -> str:
     """``v<k>`` for a DynamicStore version, else ``0``, with the store's content digest."""
     sums = "".join(str(a.get("blake2b", "")) for _, a in sorted(meta.get("arrays", {}).items()))
     digest = hashlib.blake2b(sums.encode(), digest_size=6).hexdigest()
-    name = p.name if p != root else "0"
+    # a DynamicStore version opened through its root or directly (``versions/v…k``) has one name
+    name = p.name if (p != root or p.parent.name == "versions") else "0"
     return f"{name}-{digest}"
 
 

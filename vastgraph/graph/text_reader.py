@@ -200,6 +200,12 @@ def sniff(path: Any, *, delimiter: str | None, comment: str | None, header: bool
         what = "only a header" if lay.names else ("no data lines (only comments or blank lines)"
                                                   if lay.size else "nothing (the file is empty)")
         raise EmptyInputError(f"{p}: the edge list holds {what}")
+    by_index = columns is None or (isinstance(columns, dict) and all(
+        v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool)) for v in columns.values()))
+    if not header and by_index and id_dtype == "auto" and len(rows) >= 2:
+        cols = columns or {}
+        _refuse_forgotten_header(p, lay.first_row_line, rows, int(cols.get("src", 0) or 0),
+                                 int(cols.get("dst", 1) if cols.get("dst") is not None else 1))
     lay.ncols = len(lay.names) if lay.names is not None else len(rows[0])
     lay.avg_line = max(n_bytes / len(rows), 1.0)
     lay.cols = _resolve_columns(lay, columns, weighted, timestamped, header, header_line)
@@ -222,6 +228,20 @@ def sniff(path: Any, *, delimiter: str | None, comment: str | None, header: bool
         canon = all(_CANON_RE.match(r[lay.cols["rel"]]) and len(r[lay.cols["rel"]]) <= 18 for r in sample)
         lay.kinds["rel"] = "int" if canon else "str"
     return lay
+
+
+def _refuse_forgotten_header(path: str, line: int, rows: list[list[str]], sc: int, dc: int) -> None:
+    """A first line of names only (``u,v,ts``) above integer ids is a header that header=False
+    would read as an edge between nodes "u" and "v": stop and say so."""
+    first, rest = rows[0], rows[1:]
+    need = max(sc, dc) + 1
+    if any(_NUM_RE.match(v.strip(" \t")) for v in first) or len(first) < need:
+        return
+    if all(len(r) >= need and _INT_RE.match(r[sc].strip(" \t")) and _INT_RE.match(r[dc].strip(" \t"))
+           for r in rest):
+        raise ParseError(f"the first line {', '.join(map(repr, first))} looks like a header (names above "
+                         "numeric rows); pass header=True (--header on the command line) to use it as "
+                         "one, or id_dtype='str' if these really are node ids", path=path, line=line)
 
 
 def _decode(raw: bytes, path: str, line: int) -> str:
