@@ -13,7 +13,7 @@ counter-based random streams of the numba kernels.
 
 Example:
     >>> s = seed_from(7)
-    >>> derive_seed(s, 1, 2) == derive_seed(s, 1, 2), derive_seed(s, 1) != derive_seed(s, 2)
+    >>> bool(derive_seed(s, 1, 2) == derive_seed(derive_seed(s, 1), 2)), bool(derive_seed(s, 1) != derive_seed(s, 2))
     (True, True)
     >>> 0 <= derive_int(s, 3) < 2**63
     True
