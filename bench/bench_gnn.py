@@ -61,7 +61,7 @@ def model_params(name: str, args: argparse.Namespace, seed: int) -> dict[str, An
 
 
 def run_node(name: str, graph: Any, ratio: float, seed: int, args: argparse.Namespace) -> dict[str, float]:
-    from vastgraph.nn.registry import create_model
+    from vastgraph.train.models import create_model
     from vastgraph.train.trainer import Trainer
 
     labels = graph.labels()
@@ -76,7 +76,7 @@ def run_node(name: str, graph: Any, ratio: float, seed: int, args: argparse.Name
 
 
 def run_link(name: str, graph: Any, seed: int, args: argparse.Namespace) -> float:
-    from vastgraph.nn.registry import create_model
+    from vastgraph.train.models import create_model
     from vastgraph.train.link_prediction import split_edges
     from vastgraph.train.trainer import Trainer
 

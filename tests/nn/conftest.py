@@ -9,3 +9,9 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
+
+import sys
+from pathlib import Path
+
+# the tests import their helper module (nn_driver.py) by name; --import-mode=importlib adds no path
+sys.path.insert(0, str(Path(__file__).parent))

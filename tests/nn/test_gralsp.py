@@ -10,9 +10,9 @@ from vastgraph.datasets.synthetic_sbm import power_law_sbm
 from vastgraph.errors import SchemaError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.nn.base import NodeModel
-from vastgraph.nn.gralsp import GraLSP, sample_blocks
+from nn_driver import make
 from vastgraph.nn.gralsp_conv import GraLSPConv, segment_softmax
-from vastgraph.nn.structural_context import StructuralContext
+from vastgraph.sampling.structural_context import StructuralContext, sample_blocks
 
 SMALL = dict(hidden=16, out_dim=8, walks_per_node=8, walk_length=6, num_samples=6, type_dim=8)
 
@@ -111,8 +111,8 @@ def test_blocks_keep_targets_as_prefix(sbm):
 
 
 def test_forward_shapes_determinism_and_config(sbm):
-    m = GraLSP(sbm, random_state=0, **SMALL)
-    assert isinstance(m, NodeModel) and m.out_dim == 8
+    m = make("gralsp", sbm, random_state=0, **SMALL)
+    assert isinstance(m.model, NodeModel) and m.out_dim == 8
     nodes = torch.tensor([3, 0, 3, 17])
     m.reseed(5)
     a = m(nodes)
@@ -128,23 +128,23 @@ def test_forward_shapes_determinism_and_config(sbm):
     # the config rebuilds the same model (same context, same initial weights)
     cfg = m.config()
     assert cfg["random_state"] == 0 and cfg["walks_per_node"] == 8
-    m2 = GraLSP(sbm, **cfg)
+    m2 = make("gralsp", sbm, **cfg)
     m2.eval()
     m2.reseed(6)
     assert m2.context.n_types == m.context.n_types
     assert torch.equal(m2(nodes), m(nodes))
     # a prebuilt context (its own seed) is recorded too
     ctx = StructuralContext.build(sbm, walks_per_node=5, walk_length=4, min_count=1, random_state=11)
-    m3 = GraLSP(sbm, context=ctx, random_state=2, **{**SMALL, "walks_per_node": 99})
+    m3 = make("gralsp", sbm, context=ctx, random_state=2, **{**SMALL, "walks_per_node": 99})
     cfg3 = m3.config()
     assert cfg3["context_random_state"] == 11 and cfg3["walks_per_node"] == 5 and cfg3["random_state"] == 2
-    m4 = GraLSP(sbm, **cfg3)
+    m4 = make("gralsp", sbm, **cfg3)
     assert (m4.context.walks == ctx.walks).all()
     m4.load_state_dict(m3.state_dict())
 
 
 def test_representations_depend_on_walk_type_embeddings(sbm):
-    m = GraLSP(sbm, random_state=1, **SMALL)
+    m = make("gralsp", sbm, random_state=1, **SMALL)
     m.eval()
     before = m(torch.arange(10))
     with torch.no_grad():
@@ -153,7 +153,7 @@ def test_representations_depend_on_walk_type_embeddings(sbm):
 
 
 def test_unsupervised_loss_decreases(sbm):
-    m = GraLSP(sbm, random_state=0, **{**SMALL, "num_samples": 4})
+    m = make("gralsp", sbm, random_state=0, **{**SMALL, "num_samples": 4})
     opt = torch.optim.Adam(m.parameters(), lr=0.02)
     m.reseed(0)
     losses = []
@@ -169,7 +169,7 @@ def test_unsupervised_loss_decreases(sbm):
 
 
 def test_walk_loss_trains_type_embeddings(sbm):
-    m = GraLSP(sbm, random_state=0, **SMALL)
+    m = make("gralsp", sbm, random_state=0, **SMALL)
     opt = torch.optim.Adam([m.type_emb.weight], lr=0.05)
     rng = np.random.default_rng(0)
     first = m.walk_loss(np.arange(80), rng).item()
@@ -183,7 +183,7 @@ def test_walk_loss_trains_type_embeddings(sbm):
 @pytest.mark.parametrize("attention", [False, True])
 def test_supervised_node_classification(sbm, attention):
     y = torch.from_numpy(sbm.labels()).long()
-    m = GraLSP(sbm, input_features="learned", attention=attention, random_state=0, **SMALL)
+    m = make("gralsp", sbm, input_features="learned", attention=attention, random_state=0, **SMALL)
     head = torch.nn.Linear(8, 2)
     perm = torch.randperm(80, generator=torch.Generator().manual_seed(0))
     train, test = perm[:40], perm[40:]
@@ -201,7 +201,7 @@ def test_supervised_node_classification(sbm, attention):
 
 def test_nodes_that_1wl_cannot_separate_get_different_representations():
     g = cycle_and_triangles()
-    m = GraLSP(g, hidden=16, out_dim=8, walks_per_node=100, walk_length=4, p=1.0, q=1.0, num_samples=10,
+    m = make("gralsp", g, hidden=16, out_dim=8, walks_per_node=100, walk_length=4, p=1.0, q=1.0, num_samples=10,
                min_count=1, input_features="structural", random_state=0)
     m.eval()
     z = m(torch.arange(12)).detach()
@@ -216,45 +216,45 @@ def test_graph_features_are_used_and_checked():
     b.add_nodes("node", count=6, features=np.arange(12, dtype=np.float32).reshape(6, 2))
     b.add_edges([0, 1, 2, 3, 4], [1, 2, 3, 4, 5])
     g = b.build()
-    m = GraLSP(g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, num_samples=3, random_state=0)
+    m = make("gralsp", g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, num_samples=3, random_state=0)
     assert m.features.shape == (6, 2)
-    m = GraLSP(g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, num_samples=3,
+    m = make("gralsp", g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, num_samples=3,
                input_features="graph+structural", random_state=0)
     assert m.features.shape == (6, 2 + m.context.n_types)
     assert m.input_proj is not None and m.convs[0].in_dim == 4  # wide inputs are projected to hidden
-    m = GraLSP(g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, num_samples=3,
+    m = make("gralsp", g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, num_samples=3,
                input_features="graph+structural", project_inputs=False, random_state=0)
     assert m.input_proj is None and m.convs[0].in_dim == 2 + m.context.n_types
     assert m(torch.arange(6)).shape == (6, 3)
     with pytest.raises(ValidationError, match="project_inputs"):
-        GraLSP(g, project_inputs="auto")
+        make("gralsp", g, project_inputs="auto")
     g.features("node")[2, 1] = np.nan
     with pytest.raises(ValidationError, match="NaN"):
-        GraLSP(g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, random_state=0)
+        make("gralsp", g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, random_state=0)
 
 
 def test_bad_input(sbm):
     with pytest.raises(ValidationError, match="walk_length"):
-        GraLSP(sbm, walk_length=1)
+        make("gralsp", sbm, walk_length=1)
     with pytest.raises(SchemaError, match="unknown edge type"):
-        GraLSP(sbm, etype="x:y:z")
+        make("gralsp", sbm, etype="x:y:z")
     with pytest.raises(ValidationError, match="ntype"):
-        GraLSP(sbm, ntype="user", walks_per_node=2)
+        make("gralsp", sbm, ntype="user", walks_per_node=2)
     with pytest.raises(ValidationError, match="num_samples"):
-        GraLSP(sbm, num_samples=0)
+        make("gralsp", sbm, num_samples=0)
     with pytest.raises(ValidationError, match="attention"):
-        GraLSP(sbm, attention="yes")
+        make("gralsp", sbm, attention="yes")
     with pytest.raises(ValidationError, match="input_features"):
-        GraLSP(sbm, input_features="magic")
+        make("gralsp", sbm, input_features="magic")
     with pytest.raises(ValidationError, match="input_features='graph'"):
-        GraLSP(sbm, input_features="graph", walks_per_node=2)
+        make("gralsp", sbm, input_features="graph", walks_per_node=2)
     with pytest.raises(ValidationError, match="graph"):
-        GraLSP(np.zeros((3, 3)))
+        make("gralsp", np.zeros((3, 3)))
     other = power_law_sbm(20, 2, avg_degree=4, random_state=0).graph
     ctx = StructuralContext.build(other, walks_per_node=2, walk_length=3, random_state=0)
     with pytest.raises(ValidationError, match="context"):
-        GraLSP(sbm, context=ctx)
-    m = GraLSP(sbm, random_state=0, **SMALL)
+        make("gralsp", sbm, context=ctx)
+    m = make("gralsp", sbm, random_state=0, **SMALL)
     with pytest.raises(ValidationError, match="nodes"):
         m(torch.tensor([80]))
     with pytest.raises(ValidationError, match="nodes"):
@@ -265,4 +265,4 @@ def test_bad_input(sbm):
     b.add_nodes("node", count=3)
     b.add_edge_type(("node", "edge", "node"))
     with pytest.raises(ValidationError, match="no edges"):
-        GraLSP(b.build())
+        make("gralsp", b.build())

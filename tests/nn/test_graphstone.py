@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 import torch
 
+from nn_driver import make
+
 from vastgraph.datasets.expressiveness import graph_from_edges
 from vastgraph.errors import ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.nn.base import NodeModel
-from vastgraph.nn.graphstone import GraphSTONE
+
 from vastgraph.train.wl import wl_colors
 
 
@@ -33,8 +35,8 @@ def hexagon_and_triangles():
 
 
 def test_forward_shapes_config_and_backward(barbell):
-    m = GraphSTONE(barbell, hidden=8, out_dim=6, n_topics=2, walks_per_node=16, random_state=0)
-    assert isinstance(m, NodeModel) and m.out_dim == 6
+    m = make("graphstone", barbell, hidden=8, out_dim=6, n_topics=2, walks_per_node=16, random_state=0)
+    assert isinstance(m.model, NodeModel) and m.out_dim == 6
     z = m(torch.tensor([0, 3, 3, 15]))
     assert z.shape == (4, 6) and torch.equal(z[1], z[2])
     assert m(torch.zeros(0, dtype=torch.long)).shape == (0, 6)
@@ -43,8 +45,8 @@ def test_forward_shapes_config_and_backward(barbell):
     loss.backward()
     assert m.embedding.weight.grad is not None and m.project.weight.grad.abs().sum() > 0
     cfg = m.config()
-    assert cfg["n_topics"] == 2 and cfg["out_dim"] == 6 and cfg["etype"] == ["node", "edge", "node"]
-    rebuilt = GraphSTONE(barbell, **cfg)
+    assert cfg["n_topics"] == 2 and cfg["out_dim"] == 6 and cfg["etype"] == "node:edge:node"
+    rebuilt = make("graphstone", barbell, **cfg)
     rebuilt.load_state_dict(m.state_dict())
     m.reseed(5)
     rebuilt.reseed(5)
@@ -52,7 +54,7 @@ def test_forward_shapes_config_and_backward(barbell):
 
 
 def test_reseed_makes_sampling_deterministic(barbell):
-    m = GraphSTONE(barbell, hidden=8, out_dim=4, n_topics=2, walks_per_node=16, fanout=2, random_state=1)
+    m = make("graphstone", barbell, hidden=8, out_dim=4, n_topics=2, walks_per_node=16, fanout=2, random_state=1)
     m.reseed(7)
     a = [m(torch.arange(16)), m.unsupervised_loss(torch.arange(16))]
     m.reseed(7)
@@ -63,7 +65,7 @@ def test_reseed_makes_sampling_deterministic(barbell):
 
 
 def test_aggregation_weights_follow_topic_similarity(barbell):
-    m = GraphSTONE(barbell, hidden=8, out_dim=4, n_topics=2, walks_per_node=16, fanout=-1, random_state=0)
+    m = make("graphstone", barbell, hidden=8, out_dim=4, n_topics=2, walks_per_node=16, fanout=-1, random_state=0)
     sets, blocks = m.sample_blocks(np.array([4, 8]), 0)
     rows, cols = blocks[0]
     nbrs = sorted(sets[1][cols[rows == 0]].tolist())
@@ -74,7 +76,7 @@ def test_aggregation_weights_follow_topic_similarity(barbell):
 def test_same_wl_colour_different_structure_gets_different_output(hexagon_and_triangles):
     g = hexagon_and_triangles
     assert len(set(wl_colors(g).tolist())) == 1  # 1-WL sees one class of nodes
-    m = GraphSTONE(g, hidden=16, out_dim=8, n_topics=2, walks_per_node=64, fanout=-1, random_state=0).eval()
+    m = make("graphstone", g, hidden=16, out_dim=8, n_topics=2, walks_per_node=64, fanout=-1, random_state=0).eval()
     with torch.no_grad():
         z = m(torch.arange(12))
     d = torch.cdist(z, z)
@@ -85,16 +87,16 @@ def test_same_wl_colour_different_structure_gets_different_output(hexagon_and_tr
 
 def test_bad_input(barbell):
     with pytest.raises(ValidationError, match="hidden"):
-        GraphSTONE(barbell, hidden=0, n_topics=2)
+        make("graphstone", barbell, hidden=0, n_topics=2)
     with pytest.raises(ValidationError, match="fanout"):
-        GraphSTONE(barbell, fanout=[2], num_layers=2, n_topics=2)
+        make("graphstone", barbell, fanout=[2], num_layers=2, n_topics=2)
     with pytest.raises(ValidationError, match="dropout"):
-        GraphSTONE(barbell, dropout=1.0, n_topics=2)
+        make("graphstone", barbell, dropout=1.0, n_topics=2)
     with pytest.raises(ValidationError, match="n_topics"):
-        GraphSTONE(barbell, n_topics=0)
+        make("graphstone", barbell, n_topics=0)
     with pytest.raises(ValidationError, match="random_state"):
-        GraphSTONE(barbell, random_state=np.random.default_rng(0), n_topics=2)
-    m = GraphSTONE(barbell, hidden=4, out_dim=4, n_topics=2, walks_per_node=8, random_state=0)
+        make("graphstone", barbell, random_state=np.random.default_rng(0), n_topics=2)
+    m = make("graphstone", barbell, hidden=4, out_dim=4, n_topics=2, walks_per_node=8, random_state=0)
     with pytest.raises(ValidationError, match="nodes"):
         m(torch.tensor([0, 99]))
     with pytest.raises(ValidationError, match="nodes"):
@@ -102,4 +104,4 @@ def test_bad_input(barbell):
     b = GraphBuilder()
     b.add_edges([0], [1], etype=("user", "clicks", "item"))
     with pytest.raises(ValidationError, match="etype"):
-        GraphSTONE(b.build(), n_topics=2)
+        make("graphstone", b.build(), n_topics=2)

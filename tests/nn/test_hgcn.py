@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from nn_driver import make
+
 from vastgraph.datasets.hierarchies import balanced_tree
 from vastgraph.errors import ValidationError
 from vastgraph.graph.builder import GraphBuilder
-from vastgraph.nn.hgcn import HGCN, HGCNConv, make_manifold
+from vastgraph.nn.hgcn import HGCNConv, make_manifold
 from vastgraph.train.link_prediction import split_edges
 from vastgraph.train.metrics import roc_auc
 
@@ -92,7 +94,7 @@ def test_attention_weights_are_a_convex_combination():
 
 def test_curvature_receives_gradients():
     g = balanced_tree(2, 4)
-    model = HGCN(g, hidden=8, out_dim=4, random_state=0)
+    model = make("hgcn", g, hidden=8, out_dim=4, random_state=0)
     with torch.no_grad():
         for conv in model.convs:
             conv.bias.normal_(0, 0.5, generator=torch.Generator().manual_seed(0))
@@ -103,19 +105,19 @@ def test_curvature_receives_gradients():
     assert all(gr is not None and torch.isfinite(gr) for gr in grads)
     assert all(abs(float(gr)) > 0 for gr in grads[1:])
     # shared curvature: a single learnable κ
-    shared = HGCN(g, hidden=8, out_dim=4, shared_curvature=True, random_state=0)
+    shared = make("hgcn", g, hidden=8, out_dim=4, shared_curvature=True, random_state=0)
     assert len(shared.curvatures()) == 1
     h = shared(torch.arange(8))
     (-shared.pair_score(h[:4], h[4:]).mean()).backward()
     assert abs(float(shared.manifolds[0].k.grad)) > 0
-    fixed = HGCN(g, hidden=8, out_dim=4, learn_curvature=False, curvature=-2.0, random_state=0)
+    fixed = make("hgcn", g, hidden=8, out_dim=4, learn_curvature=False, curvature=-2.0, random_state=0)
     assert fixed.curvatures() == [-2.0, -2.0, -2.0]
     assert not any(p.requires_grad for n, p in fixed.named_parameters() if n.split(".")[-1] == "k")
 
 
 def test_model_outputs_on_manifold_deterministic_and_config_roundtrip():
     g = brownian_tree(2, 4)
-    model = HGCN(g, hidden=8, out_dim=4, curvature=-2.0, fanouts=[3, 2], random_state=5)
+    model = make("hgcn", g, hidden=8, out_dim=4, curvature=-2.0, fanouts=[3, 2], random_state=5)
     nodes = torch.tensor([3, 1, 3, 0])
     model.train()
     model.reseed(7)
@@ -134,7 +136,7 @@ def test_model_outputs_on_manifold_deterministic_and_config_roundtrip():
     assert cfg["curvature"] == -2.0 and cfg["fanouts"] == [3, 2]
     import json
 
-    rebuilt = HGCN(g, **json.loads(json.dumps(cfg)))
+    rebuilt = make("hgcn", g, **json.loads(json.dumps(cfg)))
     rebuilt.load_state_dict(model.state_dict())
     rebuilt.reseed(7)  # eval sampling follows the last reseed
     rebuilt.eval()
@@ -177,7 +179,7 @@ def _train_plain(model, graph, split, epochs=100):
 def test_link_prediction_on_a_tree_plain_loop():
     g = brownian_tree(2, 7)
     split = split_edges(g, test_fraction=0.1, random_state=0)
-    model = HGCN(split.train_graph, hidden=16, out_dim=8, fanouts=-1, random_state=0)
+    model = make("hgcn", split.train_graph, hidden=16, out_dim=8, fanouts=-1, random_state=0)
     auc = _train_plain(model, split.train_graph, split)
     assert auc > 0.8
     assert all(np.isfinite(model.curvatures()))
@@ -191,8 +193,8 @@ def test_link_prediction_through_trainer():
 
     g = brownian_tree(2, 7)
     split = split_edges(g, test_fraction=0.1, valid_fraction=0.1, random_state=0)
-    model = HGCN(split.train_graph, hidden=16, out_dim=8, fanouts=[5, 5], random_state=0)
-    trainer = Trainer(model, "link-prediction", epochs=40, batch_size=256, lr=0.01, weight_decay=0.0,
+    model = make("hgcn", split.train_graph, hidden=16, out_dim=8, fanouts=[5, 5], random_state=0)
+    trainer = Trainer(model.model, "link-prediction", epochs=40, batch_size=256, lr=0.01, weight_decay=0.0,
                       patience=None, random_state=0)
     trainer.fit(split=split)
     assert trainer.head_.kind == "distance"
@@ -202,7 +204,7 @@ def test_link_prediction_through_trainer():
 
 
 def test_nan_curvature_detected():
-    model = HGCN(balanced_tree(2, 3), hidden=4, out_dim=2, random_state=0)
+    model = make("hgcn", balanced_tree(2, 3), hidden=4, out_dim=2, random_state=0)
     with torch.no_grad():
         model.manifolds[1].k.fill_(float("nan"))
     with pytest.raises(ValidationError, match="curvature 1"):
@@ -224,11 +226,11 @@ def test_nan_curvature_detected():
 ])
 def test_model_bad_input(kwargs, match):
     with pytest.raises(ValidationError, match=match):
-        HGCN(balanced_tree(2, 2), **kwargs)
+        make("hgcn", balanced_tree(2, 2), **kwargs)
 
 
 def test_forward_bad_input():
-    model = HGCN(balanced_tree(2, 2), hidden=4, out_dim=2, random_state=0)
+    model = make("hgcn", balanced_tree(2, 2), hidden=4, out_dim=2, random_state=0)
     with pytest.raises(ValidationError, match="nodes"):
         model(torch.tensor([0, 7]))
     with pytest.raises(ValidationError, match="nodes"):

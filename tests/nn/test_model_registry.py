@@ -7,7 +7,8 @@ import pytest
 from vastgraph.errors import RegistryError, ValidationError
 from vastgraph.nn import registry
 from vastgraph.nn.base import NodeModel
-from vastgraph.nn.registry import available_models, create_model, get_model, register_model
+from vastgraph.nn.registry import available_models, get_model, model_name, register_model
+from vastgraph.train.models import create_model
 
 
 def test_available_models_lists_the_contract_names():
@@ -47,16 +48,23 @@ def test_register_and_create(monkeypatch):
     monkeypatch.setattr(registry.REGISTRY, "entries", dict(registry._ENTRIES))
 
     class Tiny(NodeModel):
-        def __init__(self, graph, *, out_dim=3):
+        def __init__(self, *, out_dim=3):
             super().__init__()
             self.out_dim = out_dim
 
+    from vastgraph.graph.builder import GraphBuilder
+
+    b = GraphBuilder(directed=False)
+    b.add_edges([0, 1], [1, 2])
+    graph = b.build()
     register_model("tiny", Tiny)
-    assert get_model("tiny") is Tiny
-    m = create_model("tiny", None, out_dim=5)
-    assert isinstance(m, Tiny) and m.out_dim == 5
+    assert get_model("tiny") is Tiny and model_name(Tiny) == "tiny"
+    m = create_model("tiny", graph, out_dim=5)
+    assert isinstance(m, Tiny) and m.out_dim == 5 and model_name(m) == "tiny"
     with pytest.raises(ValidationError, match="unknown parameter.*bogus.*valid parameters: out_dim"):
-        create_model("tiny", None, bogus=1)
+        create_model("tiny", graph, bogus=1)
+    with pytest.raises(ValidationError, match="graph"):
+        create_model("tiny", None, out_dim=5)
     with pytest.raises(ValidationError, match="already registered"):
         register_model("tiny", Tiny)
     register_model("tiny", "pkg.mod:Tiny", overwrite=True)
@@ -64,3 +72,14 @@ def test_register_and_create(monkeypatch):
         register_model("bad", "no_colon")
     with pytest.raises(ValidationError, match="NodeModel subclass"):
         register_model("bad", int)
+
+
+def test_model_name_of_unregistered_class():
+    class Loose(NodeModel):
+        pass
+
+    with pytest.raises(RegistryError, match="not in the model registry"):
+        model_name(Loose)
+    from vastgraph.nn.gralsp import GraLSP
+
+    assert model_name(GraLSP) == "gralsp"

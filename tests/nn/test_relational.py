@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from nn_driver import make
+
 from vastgraph.datasets.synthetic_ads import search_ads_graph
 from vastgraph.errors import SchemaError, ValidationError
-from vastgraph.nn.relational import RelationalGraLSP, RelationalGraLSPConv, union_view
+from vastgraph.nn.relational import RelationalGraLSPConv
+from vastgraph.sampling.structural_context import union_view
 
 SMALL = dict(hidden=8, out_dim=6, walks_per_node=6, walk_length=5, num_samples=4, type_dim=4)
 
@@ -37,7 +40,7 @@ def test_union_view_holds_every_relation_both_ways(ads):
 
 
 def test_pairs_carry_the_relation_of_the_walks_first_step(ads):
-    m = RelationalGraLSP(ads, random_state=0, **SMALL)
+    m = make("rgralsp", ads, random_state=0, **SMALL)
     ctx = m.context
     off = ads.node_offsets()
     types = ads.node_types
@@ -48,7 +51,7 @@ def test_pairs_carry_the_relation_of_the_walks_first_step(ads):
         lo, hi = ctx.walk_pair_indptr[i], ctx.walk_pair_indptr[i + 1]
         if hi == lo:
             continue
-        rel = set(m._pair_rel[lo:hi].tolist())
+        rel = set(m.sampler.pair_rel[lo:hi].tolist())
         assert len(rel) == 1
         name = m.relations[rel.pop()]
         v, u = int(ctx.walks[i, 0]), int(ctx.walks[i, 1])
@@ -87,7 +90,7 @@ def test_relational_conv_uses_one_weight_per_relation():
 
 
 def test_runs_on_the_search_ads_graph(ads):
-    m = RelationalGraLSP(ads, random_state=0, attention=True, **SMALL)
+    m = make("rgralsp", ads, random_state=0, attention=True, **SMALL)
     assert m.num_relations == 5
     total = m.num_nodes
     m.reseed(1)
@@ -108,8 +111,8 @@ def test_runs_on_the_search_ads_graph(ads):
 
 
 def test_ntype_mode_takes_dense_ids(ads):
-    glob = RelationalGraLSP(ads, random_state=0, **SMALL)
-    ad = RelationalGraLSP(ads, ntype="ad", random_state=0, **SMALL)
+    glob = make("rgralsp", ads, random_state=0, **SMALL)
+    ad = make("rgralsp", ads, ntype="ad", random_state=0, **SMALL)
     glob.eval()
     ad.eval()
     off = ads.node_offsets()["ad"]
@@ -117,30 +120,30 @@ def test_ntype_mode_takes_dense_ids(ads):
     assert torch.allclose(ad(dense), glob(dense + off))
     cfg = ad.config()
     assert cfg["ntype"] == "ad" and cfg["etype"] is None
-    again = RelationalGraLSP(ads, **cfg)
+    again = make("rgralsp", ads, **cfg)
     again.eval()
     assert torch.equal(again(dense), ad(dense))
-    with pytest.raises(ValidationError, match="dense 'ad' ids"):
+    with pytest.raises(ValidationError, match=r"expected ids in \[0, 30\)"):
         ad(torch.tensor([30]))
 
 
 def test_edge_type_subset_and_bad_input(ads):
-    m = RelationalGraLSP(ads, etype=["click", "cobid"], input_features="learned", random_state=0, **SMALL)
+    m = make("rgralsp", ads, etype=["click", "cobid"], input_features="learned", random_state=0, **SMALL)
     assert m.relations == ["click", "rev_click", "cobid"]
     assert m.config()["etype"] == ["query:click:ad", "ad:cobid:ad"]
     with pytest.raises(ValidationError, match="ntype"):
-        RelationalGraLSP(ads, ntype="user")
+        make("rgralsp", ads, ntype="user")
     with pytest.raises(SchemaError, match="unknown edge type"):
-        RelationalGraLSP(ads, etype="likes")
+        make("rgralsp", ads, etype="likes")
     with pytest.raises(ValidationError, match="input_features"):
-        RelationalGraLSP(ads, input_features="graph")
+        make("rgralsp", ads, input_features="graph")
     with pytest.raises(ValidationError, match="walk_length"):
-        RelationalGraLSP(ads, walk_length=1)
-    with pytest.raises(ValidationError, match="global node ids"):
+        make("rgralsp", ads, walk_length=1)
+    with pytest.raises(ValidationError, match=r"expected ids in \[0, 95\)"):
         m(torch.tensor([-1]))
     ads.features("query")[0, 0] = np.inf
     try:
         with pytest.raises(ValidationError, match="query"):
-            RelationalGraLSP(ads, walks_per_node=2, walk_length=3, random_state=0)
+            make("rgralsp", ads, walks_per_node=2, walk_length=3, random_state=0)
     finally:
         ads.features("query")[0, 0] = 0.0

@@ -7,7 +7,7 @@ import pytest
 
 from vastgraph.errors import EmptyInputError, SchemaError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
-from vastgraph.nn.structural_context import StructuralContext, walk_pairs
+from vastgraph.sampling.structural_context import StructuralContext, walk_pairs
 from vastgraph.sampling.anonymous import anonymize, receptive_radius
 
 

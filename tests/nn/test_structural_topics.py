@@ -9,7 +9,7 @@ import pytest
 from vastgraph.datasets.expressiveness import graph_from_edges
 from vastgraph.errors import EmptyInputError, NotFittedError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
-from vastgraph.nn.structural_topics import StructuralTopicModel, cooccurrence, recover_topics
+from vastgraph.sampling.structural_topics import StructuralTopicModel, cooccurrence, recover_topics
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_bad_input(barbell):
         StructuralTopicModel(3, n_anchors=2).fit(barbell)
     with pytest.raises(ValidationError, match="walks_per_node"):
         StructuralTopicModel(2, walks_per_node=1).fit(barbell)
-    with pytest.raises(ValidationError, match="GraphStore"):
+    with pytest.raises(ValidationError, match="graph"):
         StructuralTopicModel(2).fit(np.zeros((3, 3)))
     with pytest.raises(ValidationError, match="candidate anchor"):
         StructuralTopicModel(500, max_walk_types=1000, walk_length=2).fit(barbell)

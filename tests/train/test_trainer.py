@@ -1,4 +1,5 @@
-"""Trainer: both tasks, determinism, early stopping, checkpoint save/load/resume, bad input."""
+"""Trainer: both tasks, determinism, early stopping, checkpoint save/load/resume, injected loaders,
+registry-only checkpoint loading, bad input."""
 
 from __future__ import annotations
 
@@ -9,32 +10,33 @@ import torch
 from vastgraph.datasets import power_law_sbm
 from vastgraph.errors import CorruptStoreError, EmptyInputError, NotFittedError, StoreError, ValidationError
 from vastgraph.nn.base import NodeModel
-from vastgraph.nn.pyg_baselines import GCN, GraphSAGE
+from vastgraph.train.checkpoint import FORMAT, VERSION
 from vastgraph.train.link_head import LinkHead
 from vastgraph.train.link_prediction import split_edges
+from vastgraph.train.loaders import NodeLoader
+from vastgraph.train.models import create_model
+from vastgraph.train.samplers import sampler_for
 from vastgraph.train.trainer import CHECKPOINT_NAME, Trainer
 
 
 class TinyModel(NodeModel):
     """A free embedding per node (no sampling), with an unsupervised loss and a pair score."""
 
-    def __init__(self, graph, *, ntype=None, etype=None, hidden=8, out_dim=8, num_layers=1, dropout=0.0,
-                 random_state=None):
+    def __init__(self, *, num_nodes, out_dim=8, random_state=None):
         super().__init__()
-        self.graph = graph
         self.out_dim = out_dim
         gen = torch.Generator().manual_seed(0 if random_state is None else random_state)
-        self.emb = torch.nn.Parameter(0.1 * torch.randn(graph.num_nodes(), out_dim, generator=gen))
+        self.emb = torch.nn.Parameter(0.1 * torch.randn(num_nodes, out_dim, generator=gen))
         self._config = {"out_dim": out_dim, "random_state": random_state}
         self.unsup_calls = 0
         self.pair_calls = 0
 
-    def forward(self, nodes):
-        return self.emb[nodes]
+    def forward(self, batch):
+        return self.emb[batch.nodes]
 
-    def unsupervised_loss(self, nodes):
+    def unsupervised_loss(self, batch):
         self.unsup_calls += 1
-        return (self.emb[nodes] ** 2).mean()
+        return (self.emb[batch.nodes] ** 2).mean()
 
     def pair_score(self, h_u, h_v):
         self.pair_calls += 1
@@ -54,7 +56,7 @@ def idx():
 
 def sage(g, seed=0, **kw):
     kw.setdefault("fanouts", (5, 5))
-    return GraphSAGE(g, hidden=16, out_dim=16, random_state=seed, **kw)
+    return create_model("sage", g, hidden=16, out_dim=16, random_state=seed, **kw)
 
 
 def fit_nc(g, idx, seed=0, model_seed=0, **kw):
@@ -129,7 +131,7 @@ def test_resume_refuses_other_data(graph, idx, tmp_path):
     tr = Trainer(sage(graph), epochs=3, batch_size=32, random_state=0, checkpoint_dir=tmp_path)
     with pytest.raises(ValidationError, match="other training data"):
         tr.fit(graph, train_idx=idx[0][:-1], valid_idx=idx[1], resume=True)
-    tr = Trainer(GCN(graph, hidden=16, out_dim=16), epochs=3, checkpoint_dir=tmp_path)
+    tr = Trainer(create_model("gcn", graph, hidden=16, out_dim=16), epochs=3, checkpoint_dir=tmp_path)
     with pytest.raises(ValidationError, match="written for"):
         tr.fit(graph, train_idx=idx[0], valid_idx=idx[1], resume=True)
     with pytest.raises(ValidationError, match="checkpoint_dir"):
@@ -179,11 +181,11 @@ def test_link_prediction_heads_and_pair_score(graph):
     assert all(h["valid"] is not None for h in tr.history_)
     p = tr.predict(split.test_pos[:4])
     assert p.shape == (4,) and ((p > 0) & (p < 1)).all()
-    tiny = TinyModel(split.train_graph, random_state=0)
+    tiny = TinyModel(num_nodes=split.train_graph.num_nodes(), random_state=0)
     tr = Trainer(tiny, "link-prediction", epochs=3, batch_size=128, random_state=0, unsupervised_weight=0.1)
     assert tr.link_head == "distance"  # auto picks the distance head for a model with pair_score
     tr.fit(split=split)
-    assert tiny.pair_calls > 0 and tiny.unsup_calls == 3 * int(np.ceil(tr._train.shape[0] / 128))
+    assert tiny.pair_calls > 0 and tiny.unsup_calls == 3 * int(np.ceil(tr.task_.train.shape[0] / 128))
     assert {"auc", "ap"} <= set(tr.evaluate(pos_pairs=split.test_pos, neg_pairs=split.test_neg))
     with pytest.raises(ValidationError, match="split.train_graph"):
         Trainer(sage(graph), "link-prediction", epochs=1).fit(split=split)
@@ -207,7 +209,7 @@ def test_link_head_kinds():
 
 
 def test_unsupervised_weight_adds_model_loss(graph, idx):
-    tiny = TinyModel(graph, random_state=0)
+    tiny = TinyModel(num_nodes=150, random_state=0)
     Trainer(tiny, epochs=2, batch_size=15, random_state=0).fit(graph, train_idx=idx[0])
     assert tiny.unsup_calls == 0
     Trainer(tiny, epochs=2, batch_size=15, random_state=0, unsupervised_weight=0.5).fit(graph, train_idx=idx[0])
@@ -249,3 +251,69 @@ def test_bad_input(graph, idx):
         tr.fit(graph, train_idx=idx[0], labels=unl)
     with pytest.raises(ValidationError, match="0/1"):
         tr.fit(graph, train_idx=idx[0], labels=np.full((150, 2), 2))
+
+
+def hostile(tmp_path, name, model):
+    path = tmp_path / name
+    torch.save({"format": FORMAT, "version": VERSION, "task": "node-classification", "model": model,
+                "model_config": {}, "trainer_config": {}, "info": {}, "model_state": {}, "head_state": {},
+                "epoch": 0, "rng": {"seed": 0}, "history": [], "early_stopping": {}}, path)
+    return path
+
+
+def test_load_imports_nothing_a_checkpoint_names(graph, tmp_path, monkeypatch):
+    marker = tmp_path / "imported.txt"
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "evil_vg_module.py").write_text(f"open({str(marker)!r}, 'w').write('pwned')\n"
+                                           "class Model:\n    pass\n")
+    monkeypatch.syspath_prepend(str(pkg))
+    for i, name in enumerate(["os:system", "evil_vg_module:Model", "evil_vg_module", "vastgraph.nn.base:NodeModel",
+                              "subprocess:Popen", 3]):
+        with pytest.raises(CorruptStoreError, match="not a registered model name"):
+            Trainer.load(hostile(tmp_path, f"h{i}.pt", name), graph)
+    assert not marker.exists()
+    import sys
+
+    assert "evil_vg_module" not in sys.modules
+    # the old format, which named a module to import, is refused by version
+    old = tmp_path / "v1.pt"
+    torch.save({"format": FORMAT, "version": 1, "model_class": "evil_vg_module:Model"}, old)
+    with pytest.raises(CorruptStoreError, match="format version 1"):
+        Trainer.load(old, graph)
+    assert not marker.exists()
+    # a registered name with a truncated body is refused field by field
+    with pytest.raises(CorruptStoreError, match="field 'task'"):
+        path = tmp_path / "trunc.pt"
+        torch.save({"format": FORMAT, "version": VERSION, "model": "sage"}, path)
+        Trainer.load(path, graph)
+
+
+def test_injected_loader_is_iterated(graph, idx):
+    model = sage(graph)
+    sampler = sampler_for(model, graph)
+    seen = []
+
+    class Recording(NodeLoader):
+        def __iter__(self):
+            for b in super().__iter__():
+                seen.append(b.nodes.copy())
+                yield b
+
+    train = idx[0][:20]
+    loader = Recording(sampler, train, batch_size=8, random_state=3)
+    tr = Trainer(model, epochs=2, batch_size=999, random_state=0, loader=loader)
+    tr.fit(graph, train_idx=idx[0], valid_idx=idx[1])
+    assert len(seen) == 2 * 3 and sorted(np.concatenate(seen[:3]).tolist()) == sorted(train.tolist())
+    assert tr.sampler_ is sampler and tr.embed().shape == (150, 16)
+    with pytest.raises(ValidationError, match="training loader"):
+        Trainer(model, loader=[1, 2, 3])
+
+
+def test_models_take_batches_not_node_ids(graph):
+    model = sage(graph)
+    with pytest.raises(ValidationError, match="NodeBatch"):
+        model(torch.arange(4))
+    batch = sampler_for(model, graph).sample(np.array([3, 1, 3]), seed=0)
+    out = model(batch)
+    assert out.shape == (3, 16) and torch.equal(out[0], out[2])

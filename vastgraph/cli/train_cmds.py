@@ -70,6 +70,7 @@ def train(
     from vastgraph.graph import open_graph
     from vastgraph.nn.registry import get_model
     from vastgraph.report import write_json
+    from vastgraph.train.models import create_model, model_params
     from vastgraph.train.trainer import Trainer
 
     cls = get_model(model)
@@ -95,11 +96,9 @@ def train(
             split = split_edges(graph, mparams.get("etype"), test_fraction=0.1, valid_fraction=0.05,
                                 random_state=seed)
         graph = split.train_graph
-    if "random_state" in inspect.signature(cls.__init__).parameters:
+    if "random_state" in model_params(model):
         mparams.setdefault("random_state", seed)
-    mparams = validate_params(cls, {"graph": graph, **mparams}, where="parameters (--config/--set)")
-    mparams.pop("graph")
-    net = cls(graph, **mparams)
+    net = create_model(model, graph, **mparams)
     tparams = validate_params(Trainer, {"model": net, **tparams}, where="parameters (--config/--set)")
     tparams.pop("model")
     total = int(tparams.get("epochs", inspect.signature(Trainer.__init__).parameters["epochs"].default))
@@ -136,7 +135,7 @@ def train(
             keyed = KeyedEmbeddings.from_graph(graph, vectors, meta)
         else:
             nt = getattr(net, "ntype", None) or net.config().get("ntype")
-            keyed = KeyedEmbeddings(vectors, [nt], [0, vectors.shape[0]], {nt: graph.node_store(nt).ids}, meta)
+            keyed = KeyedEmbeddings(vectors, [nt], [0, vectors.shape[0]], {nt: graph.id_index(nt)}, meta)
         keyed.save(out / "embeddings", overwrite=True)
     rows = [{k: v for k, v in summary.items()}]
     if as_json:

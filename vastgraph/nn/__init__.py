@@ -1,6 +1,8 @@
 """PyTorch modules: structural (anonymous-walk) layers and models, curvature layers, PyG baselines.
 
-Names are imported on first use (torch_geometric loads only with the baselines).
+Models take tensors (features, structural statistics, sampled :class:`~vastgraph.nn.batch.NodeBatch`
+blocks) and import nothing from the graph store; :func:`vastgraph.train.create_model` builds
+one on a graph. Names are imported on first use (torch_geometric loads only with the baselines).
 """
 
 from __future__ import annotations
@@ -8,11 +10,11 @@ from __future__ import annotations
 from vastgraph.lazy import lazy_getattr
 
 _EXPORTS = {
-    "NodeModel": "base", "StructuralContext": "structural_context", "GraLSPConv": "gralsp_conv",
+    "NodeModel": "base", "Block": "batch", "NodeBatch": "batch", "GraLSPConv": "gralsp_conv",
     "GraLSP": "gralsp", "RelationalGraLSP": "relational", "RelationalGraLSPConv": "relational",
-    "StructuralTopicModel": "structural_topics", "GraphSTONE": "graphstone", "HGCN": "hgcn", "HGCNConv": "hgcn",
+    "GraphSTONE": "graphstone", "HGCN": "hgcn", "HGCNConv": "hgcn",
     "GCN": "pyg_baselines", "GraphSAGE": "pyg_baselines", "GAT": "pyg_baselines", "GIN": "pyg_baselines",
-    "available_models": "registry", "get_model": "registry", "create_model": "registry",
+    "available_models": "registry", "get_model": "registry", "model_name": "registry",
     "register_model": "registry",
 }
 __all__ = sorted(_EXPORTS)

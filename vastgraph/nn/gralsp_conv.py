@@ -5,7 +5,7 @@ AAAI 2020 (arXiv:1911.07675), Section "Aggregation with structural patterns".
 
 A target node ``v`` receives messages from the ``(walk type w, node u)`` pairs sampled around it
 (``u`` lies within the adaptive radius of a walk of type ``w`` from ``v``, see
-:mod:`vastgraph.nn.structural_context`). With ``e_w`` the (shared) embedding of walk type ``w``:
+:mod:`vastgraph.sampling.structural_context`). With ``e_w`` the (shared) embedding of walk type ``w``:
 
     g_w   = σ(Q e_w + q)                                   (amplification: a per-channel gate)
     m_v   = Σ_{(w,u)} α_{v,w,u} · (g_w ⊙ h_u)               (α = 1 / #pairs: the mean; or attention)

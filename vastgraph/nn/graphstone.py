@@ -2,8 +2,10 @@
 
 Q. Long, Y. Jin, G. Song, Y. Li, W. Lin, "Graph Structural-topic Neural Network", KDD 2020.
 
-Structural topics. :class:`~vastgraph.nn.structural_topics.StructuralTopicModel` gives every node
-``v`` a topic distribution ``θ_v`` (``K`` topics over anonymous-walk types, anchors + NMF).
+Structural topics. :class:`~vastgraph.sampling.structural_topics.StructuralTopicModel` gives every
+node ``v`` a topic distribution ``θ_v`` (``K`` topics over anonymous-walk types, anchors + NMF); the
+model takes ``θ`` as an ``(n, K)`` array (:func:`vastgraph.train.models.create_model` fits the topic
+model on a graph).
 
 Topic-guided aggregation. Over the sampled neighbours ``N(v)`` a message from ``u`` is weighted by
 the topic similarity of the two nodes,
@@ -19,21 +21,24 @@ over the topic vectors ``θ``. The output is the projection of both views,
 
     z_v = W_o tanh([h_v^{feat} ‖ h_v^{struct}]) + b_o ∈ R^{out_dim}.
 
-Mini-batches. ``forward(nodes)`` samples ``fanout[l]`` neighbours per node and hop (uniform,
-without replacement, :func:`~vastgraph.sampling.neighbors.sample_neighbors`) outward from the
-batch, deduplicating nodes per hop. Sampling seeds come from ``random_state`` / :meth:`reseed`
-and a call counter, so a reseeded model gives the same outputs for the same sequence of batches.
+Mini-batches. The ``"neighbor-blocks"`` loader samples ``fanout[l]`` neighbours per node and hop
+(uniform, without replacement, :func:`~vastgraph.sampling.neighbors.sample_neighbors`) outward from
+the batch, deduplicating nodes per hop, into the blocks of a :class:`~vastgraph.nn.batch.NodeBatch`;
+``forward(batch)`` computes on them. The sampling seeds come from the trainer's batch seeds.
 
 Unsupervised loss (GraphSTONE trains with it when no labels are used): skip-gram with negative
 sampling on random-walk co-occurrence, ``−log σ(z_v·z_c) − Σ_n log σ(−z_v·z_n)`` with a context
-``c`` drawn from a short walk from ``v`` and negatives ∝ degree^0.75.
+``c`` drawn from a short walk from ``v`` and negatives ∝ degree^0.75 (drawn by the loader).
 
 Example:
-    >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
-    >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
-    >>> model = GraphSTONE(graph, hidden=32, out_dim=16, n_topics=4, random_state=0)
-    >>> model(torch.arange(10)).shape
-    torch.Size([10, 16])
+    >>> import numpy as np
+    >>> theta = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0], [0.2, 0.8]])
+    >>> model = GraphSTONE(num_nodes=4, theta=theta, hidden=8, out_dim=3, num_layers=1, n_topics=2,
+    ...                    random_state=0)
+    >>> blk = Block(n_dst=2, dst=torch.tensor([0, 0, 1]), src=torch.tensor([1, 2, 3]))
+    >>> model(NodeBatch(n_id=torch.tensor([0, 2, 1, 3]), index=torch.tensor([1, 0, 1]), num_targets=2,
+    ...                 blocks=[blk])).shape
+    torch.Size([3, 3])
 """
 
 from __future__ import annotations
@@ -44,27 +49,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vastgraph.validation import check_int
 from vastgraph.errors import ValidationError
-from vastgraph.graph.store import GraphStore
-from vastgraph.nn.base import NodeModel, check_widths
-from vastgraph.nn.structural_topics import StructuralTopicModel
-from vastgraph.sampling.negative import sample_negatives
-from vastgraph.sampling.neighbors import sample_neighbors
+from vastgraph.nn.base import NodeModel, check_features, check_num_nodes, check_widths, type_label
+from vastgraph.nn.batch import Block, NodeBatch, check_batch
 from vastgraph.seeding import derive_seed, seed_from
-from vastgraph.sampling.walks import random_walks, walk_edge_type
+from vastgraph.validation import check_int
 
 _EPS = 1e-3
-
-
-def _resolve_etype(graph: GraphStore, ntype: str | None, etype: Any) -> Any:
-    if etype is not None:
-        return walk_edge_type(graph, tuple(etype) if isinstance(etype, list) else etype, "GraphSTONE")
-    cands = [et for et in graph.edge_types if et.src == et.dst and (ntype is None or et.src == ntype)]
-    if len(cands) != 1:
-        raise ValidationError(f"etype=None, ntype={ntype!r}: found {len(cands)} edge types within one node "
-                              "type; name etype (GraphSTONE aggregates along one edge type)")
-    return cands[0]
 
 
 class TopicAggregation(torch.nn.Module):
@@ -97,16 +88,17 @@ class GraphSTONE(NodeModel):
     """Graph Structural-topic Neural Network (Long et al., KDD 2020) as a mini-batch node model.
 
     Args:
-        graph: a :class:`~vastgraph.graph.store.GraphStore`.
-        ntype: node type (default: the source type of ``etype``).
-        etype: edge type to aggregate and walk along (same source and destination type); default
-            the only such edge type.
+        num_nodes: nodes of the model's node type (>= 1).
+        theta: ``(num_nodes, K)`` node–topic matrix (rows on the simplex), e.g.
+            ``StructuralTopicModel(...).fit(graph).node_topic_``.
+        features: ``(num_nodes, F)`` node features or None (a learnable embedding). Default None.
+        ntype, etype: node and edge type the loader samples (names, kept in the config). Default None.
         hidden: width of both views' hidden layers (>= 1). Default 64.
         out_dim: output width (>= 1). Default 64.
         num_layers: aggregation layers per view (>= 1). Default 2.
         dropout: dropout on each layer's input, in [0, 1). Default 0.
-        random_state: None or an int (weights, topic model, neighbour sampling).
-        n_topics: structural topics ``K`` (>= 1). Default 5.
+        random_state: None or an int (weights; the factory seeds the topic model from it too).
+        n_topics: structural topics ``K`` (>= 1; ``theta`` has ``K`` columns). Default 5.
         walk_length: steps of the topic model's anonymous walks. Default 6.
         walks_per_node: topic model walks per node. Default 64.
         anchor_method: ``"nmf"`` or ``"greedy"`` (see StructuralTopicModel). Default ``"nmf"``.
@@ -116,23 +108,20 @@ class GraphSTONE(NodeModel):
         negative: negatives per node in the unsupervised loss (>= 1). Default 5.
 
     Attributes:
-        topics: the fitted :class:`StructuralTopicModel`.
         theta: buffer ``(n, K)`` node–topic matrix (saved in the state dict).
 
     Shapes:
-        ``forward(nodes (B,) long) -> (B, out_dim)``.
+        ``forward(NodeBatch of length B) -> (B, out_dim)`` (block layout, one block per layer).
     """
 
-    def __init__(self, graph: GraphStore, *, ntype: str | None = None, etype: Any = None, hidden: int = 64,
-                 out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0, random_state: int | None = None,
-                 n_topics: int = 5, walk_length: int = 6, walks_per_node: int = 64, anchor_method: str = "nmf",
-                 fanout: int | list[int] = 10, window: int = 5, negative: int = 5) -> None:
+    sampler_kind = "neighbor-blocks"
+
+    def __init__(self, *, num_nodes: int, theta: Any, features: Any = None, ntype: str | None = None,
+                 etype: Any = None, hidden: int = 64, out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0,
+                 random_state: int | None = None, n_topics: int = 5, walk_length: int = 6, walks_per_node: int = 64,
+                 anchor_method: str = "nmf", fanout: int | list[int] = 10, window: int = 5,
+                 negative: int = 5) -> None:
         super().__init__()
-        if not isinstance(graph, GraphStore):
-            raise ValidationError(f"graph={type(graph).__name__}: expected a vastgraph GraphStore")
-        et = _resolve_etype(graph, ntype, etype)
-        if ntype is not None and ntype != et.src:
-            raise ValidationError(f"ntype={ntype!r}: edge type {et} joins {et.src!r} nodes; expected ntype={et.src!r}")
         hidden, out_dim, num_layers, dropout = check_widths(hidden, out_dim, num_layers, dropout)
         if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
             raise ValidationError(f"random_state={random_state!r}: expected None or an int (it is stored in the config)")
@@ -141,33 +130,30 @@ class GraphSTONE(NodeModel):
                 isinstance(f, bool) or not isinstance(f, (int, np.integer)) or (f < 1 and f != -1) for f in fan):
             raise ValidationError(f"fanout={fanout!r}: expected an int >= 1 (or -1 for all) or a list of "
                                   f"{num_layers} such ints")
+        check_int("n_topics", n_topics, 1)
         self.window = check_int("window", window, 1)
         self.negative = check_int("negative", negative, 1)
-        self._graph = graph
-        self._etype = et
-        self.ntype = et.src
-        self.num_nodes = graph.num_nodes(et.src)
+        self.num_nodes = check_num_nodes(num_nodes)
+        th = check_features(theta, self.num_nodes, name="theta")
+        if th.shape[1] != int(n_topics):
+            raise ValidationError(f"theta: {th.shape[1]} topic columns; expected n_topics={n_topics}")
+        self.ntype, self.etype = type_label(ntype, "ntype"), type_label(etype, "etype")
         self.out_dim = out_dim
         self.num_layers = num_layers
         self.fanout = [int(f) for f in fan]
         self.dropout = dropout
-        self._config = {"ntype": et.src, "etype": list(et), "hidden": hidden, "out_dim": out_dim,
+        self._config = {"ntype": self.ntype, "etype": self.etype, "hidden": hidden, "out_dim": out_dim,
                         "num_layers": num_layers, "dropout": dropout,
                         "random_state": None if random_state is None else int(random_state),
                         "n_topics": int(n_topics), "walk_length": int(walk_length),
                         "walks_per_node": int(walks_per_node), "anchor_method": anchor_method,
                         "fanout": list(self.fanout), "window": self.window, "negative": self.negative}
         base = seed_from(random_state)
-        self.topics = StructuralTopicModel(n_topics, walk_length=walk_length, walks_per_node=walks_per_node,
-                                           anchor_method=anchor_method, etype=et,
-                                           random_state=int(derive_seed(base, 1) % np.uint64(2**63)))
-        self.topics.fit(graph)
-        self.register_buffer("theta", torch.from_numpy(self.topics.node_topic_.astype(np.float32)))
-        feats = graph.features(et.src)
+        self.register_buffer("theta", torch.from_numpy(th))
         gen = torch.Generator().manual_seed(int(derive_seed(base, 2) % np.uint64(2**63)))
-        if feats is not None:
-            self.register_buffer("features", torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32)),
-                                 persistent=False)
+        if features is not None:
+            feats = check_features(features, self.num_nodes)
+            self.register_buffer("features", torch.from_numpy(feats), persistent=False)
             self.embedding = None
             f_in = int(feats.shape[1])
         else:
@@ -186,101 +172,51 @@ class GraphSTONE(NodeModel):
                 torch.nn.init.xavier_uniform_(mod.weight, generator=gen)
                 if mod.bias is not None:
                     torch.nn.init.zeros_(mod.bias)
-        self._base_seed = base
-        self._calls = 0
-
-    # ------------------------------------------------------------------ sampling
-    def reseed(self, seed: int) -> None:
-        """Make the following neighbour / walk / negative sampling a function of ``seed``."""
-        super().reseed(seed)
-        self._base_seed = seed_from(int(seed))
-        self._calls = 0
-
-    def _next_seed(self) -> int:
-        s = derive_seed(self._base_seed, 1000 + self._calls)
-        self._calls += 1
-        return int(s % np.uint64(2**63))
-
-    def _check_nodes(self, nodes: Any) -> np.ndarray:
-        arr = nodes.detach().cpu().numpy() if isinstance(nodes, torch.Tensor) else np.asarray(nodes)
-        if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
-            raise ValidationError(f"nodes: shape {arr.shape} dtype {arr.dtype}; expected a 1-D integer tensor")
-        arr = arr.astype(np.int64)
-        if arr.size and (arr.min() < 0 or arr.max() >= self.num_nodes):
-            raise ValidationError(f"nodes: ids must lie in [0, {self.num_nodes}); got min {arr.min()}, max {arr.max()}")
-        return arr
-
-    def sample_blocks(self, nodes: np.ndarray, seed: int) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
-        """Node sets per hop (``sets[0]`` the unique batch; each set starts with the previous one) and
-        per hop the sampled edges ``(rows into sets[l], cols into sets[l+1])``."""
-        frontier = np.unique(nodes)
-        sets, blocks = [frontier], []
-        for hop, k in enumerate(self.fanout):
-            s = sample_neighbors(self._graph, frontier, k, etype=self._etype,
-                                 random_state=int(derive_seed(seed, hop) % np.uint64(2**63)))
-            nbr = np.asarray(s.indices, dtype=np.int64)
-            rows = np.repeat(np.arange(frontier.size, dtype=np.int64), s.counts())
-            new = np.setdiff1d(nbr, frontier)
-            nxt = np.concatenate([frontier, new])
-            order = np.argsort(nxt, kind="stable")
-            cols = order[np.searchsorted(nxt[order], nbr)]
-            blocks.append((rows, cols))
-            sets.append(nxt)
-            frontier = nxt
-        return sets, blocks
 
     # ------------------------------------------------------------------ model
     def _input(self, ids: torch.Tensor) -> torch.Tensor:
         return self.features[ids] if self.embedding is None else self.embedding(ids)
 
-    def _encode(self, nodes: np.ndarray) -> torch.Tensor:
-        uniq, inverse = np.unique(nodes, return_inverse=True)
-        sets, blocks = self.sample_blocks(uniq, self._next_seed())
-        dev = self.theta.device
-        t_sets = [torch.from_numpy(s).to(dev) for s in sets]
-        h_f = self._input(t_sets[-1])
-        h_s = self.theta[t_sets[-1]]
-        for i in range(self.num_layers):
-            hop = self.num_layers - 1 - i
-            rows_np, cols_np = blocks[hop]
-            rows, cols = torch.from_numpy(rows_np).to(dev), torch.from_numpy(cols_np).to(dev)
-            dst, src = t_sets[hop], t_sets[hop + 1]
-            sim = (self.theta[dst[rows]] * self.theta[src[cols]]).sum(dim=1) + _EPS
-            norm = torch.zeros(dst.shape[0], dtype=sim.dtype, device=dev).index_add_(0, rows, sim)
-            alpha = sim / norm[rows]
-            n_dst = int(dst.shape[0])
-            h_f = self.feature_layers[i](F.dropout(h_f, self.dropout, self.training), rows, cols, alpha, n_dst)
-            h_s = self.structure_layers[i](F.dropout(h_s, self.dropout, self.training), rows, cols, alpha, n_dst)
-        z = self.project(torch.tanh(torch.cat([h_f, h_s], dim=1)))
-        return z[torch.from_numpy(inverse.reshape(-1)).to(dev)]
+    def topic_weights(self, batch: NodeBatch, hop: int) -> torch.Tensor:
+        """``α`` ``(P,)`` of block ``hop``'s messages: topic similarity normalised over each target's messages."""
+        block = batch.blocks[hop]
+        n_id = batch.n_id
+        sim = (self.theta[n_id[block.dst]] * self.theta[n_id[block.src]]).sum(dim=1) + _EPS
+        norm = torch.zeros(block.n_dst, dtype=sim.dtype, device=sim.device).index_add_(0, block.dst, sim)
+        return sim / norm[block.dst]
 
-    def forward(self, nodes: torch.Tensor) -> torch.Tensor:
-        """Representations ``(len(nodes), out_dim)`` of dense node ids ``nodes``."""
-        arr = self._check_nodes(nodes)
-        if arr.size == 0:
+    def forward(self, batch: NodeBatch) -> torch.Tensor:
+        """Representations ``(len(batch), out_dim)`` of the batch nodes (block layout)."""
+        batch = check_batch(batch, "GraphSTONE", num_nodes=self.num_nodes, layout="blocks",
+                            num_blocks=self.num_layers).to(self.theta.device)
+        if len(batch) == 0:
             return torch.zeros(0, self.out_dim, device=self.theta.device)
-        return self._encode(arr)
+        h_f = self._input(batch.n_id)
+        h_s = self.theta[batch.n_id]
+        for i, block in enumerate(batch.blocks):
+            alpha = self.topic_weights(batch, i)
+            h_f = self.feature_layers[i](F.dropout(h_f, self.dropout, self.training), block.dst, block.src, alpha,
+                                         block.n_dst)
+            h_s = self.structure_layers[i](F.dropout(h_s, self.dropout, self.training), block.dst, block.src, alpha,
+                                           block.n_dst)
+        z = self.project(torch.tanh(torch.cat([h_f, h_s], dim=1)))
+        return z[:batch.num_targets][batch.index]
 
-    def unsupervised_loss(self, nodes: torch.Tensor) -> torch.Tensor:
-        """Skip-gram loss on walk co-occurrence (positives from walks, negatives ∝ degree^0.75)."""
-        arr = self._check_nodes(nodes)
-        if arr.size == 0:
+    def unsupervised_loss(self, batch: NodeBatch) -> torch.Tensor:
+        """Skip-gram loss on walk co-occurrence from ``batch.extras``: ``"sgns"`` (a NodeBatch of the
+        ``b`` batch nodes, their walk contexts and ``b · negative`` negatives) and ``"ok"`` (bool ``(b,)``:
+        the node has a context)."""
+        ex = batch.extras
+        if not {"sgns", "ok"} <= set(ex):
+            raise ValidationError("GraphSTONE.unsupervised_loss: the batch carries no unsupervised draws; sample "
+                                  "it with unsupervised=True")
+        b = int(ex["ok"].shape[0])
+        if b == 0:
             return torch.zeros((), device=self.theta.device)
-        seed = self._next_seed()
-        walks = random_walks(self._graph, start=arr, walks_per_node=1, walk_length=self.window,
-                             etype=self._etype, random_state=seed)
-        rng = np.random.default_rng(seed)
-        pos = rng.integers(1, self.window + 1, size=arr.size)
-        ctx = walks[np.arange(arr.size), pos].astype(np.int64)
-        ok = ctx >= 0
-        ctx = np.where(ok, ctx, arr)
-        negs = sample_negatives(self._graph, arr.size * self.negative, ntype=self.ntype, etype=self._etype,
-                                distribution="degree", random_state=seed + 1).astype(np.int64)
-        z = self._encode(np.concatenate([arr, ctx, negs]))
-        b = arr.size
+        z = self(ex["sgns"])
         zc, zp, zn = z[:b], z[b:2 * b], z[2 * b:].reshape(b, self.negative, -1)
         pos_logit = (zc * zp).sum(dim=1)
         neg_logit = torch.einsum("bd,bkd->bk", zc, zn)
-        okt = torch.from_numpy(ok).to(z.device).to(z.dtype)
+        okt = ex["ok"].to(z.device).to(z.dtype)
         loss = F.softplus(-pos_logit) * okt + F.softplus(neg_logit).sum(dim=1)
         return loss.mean()

@@ -30,10 +30,10 @@ import torch
 
 from vastgraph.validation import check_float, check_int
 from vastgraph.errors import ValidationError
-from vastgraph.nn.base import NodeModel, check_widths
-from vastgraph.nn.pyg_baselines import bind_graph, glorot_init
+from vastgraph.nn.base import NodeModel, check_fanouts, check_num_nodes, check_widths, model_seed, type_label
+from vastgraph.nn.batch import NodeBatch, check_batch
+from vastgraph.nn.pyg_baselines import glorot_init
 from vastgraph.seeding import derive_int
-from vastgraph.sampling.fanout import sample_fanout
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu, "tanh": torch.tanh, "elu": torch.nn.functional.elu, "identity": lambda t: t}
@@ -165,16 +165,17 @@ class HGCN(NodeModel):
     Chami, Ying, Ré & Leskovec, NeurIPS 2019. ``num_layers`` :class:`HGCNConv` layers; layer ``ℓ``
     maps ``M_{κ_{ℓ−1}} → M_{κ_ℓ}`` (``num_layers + 1`` curvatures, or one shared), all learned when
     ``learn_curvature``. Inputs are the node features (or a learnable embedding) read as tangent
-    vectors at the origin of ``M_{κ_0}``. ``forward(nodes)`` samples a ``num_layers``-hop
-    neighbourhood of the batch (:func:`~vastgraph.sampling.fanout.sample_fanout`) and returns the
-    batch's points on the last manifold; hidden layers use ``activation``, the last the identity.
-    Training-mode calls after ``reseed(s)`` draw from streams ``(s, call)``; eval mode always uses
-    ``(s, eval)``, so the same batch gives the same result however many calls came before.
+    vectors at the origin of ``M_{κ_0}``. ``forward(batch)`` takes a ``num_layers``-hop subgraph
+    around the batch (a :class:`~vastgraph.nn.batch.NodeBatch` that the ``"fanout"`` loader sampled)
+    and returns the batch's points on the last manifold; hidden layers use ``activation``, the last
+    the identity. Dropout draws from a generator seeded by ``batch.seed``.
+    :func:`vastgraph.train.models.create_model` (``"hgcn"``) builds the model on a graph.
 
     Args:
-        graph: a :class:`~vastgraph.graph.hetero_graph.HeteroGraph`.
-        ntype: node type (None: the only one, or the edge type's). Default None.
-        etype: edge type from ``ntype`` to ``ntype`` (None: the only such one). Default None.
+        num_nodes: nodes of the model's node type, >= 1.
+        features: ``(num_nodes, F)`` node features or None (a learnable embedding). Default None.
+        ntype: node type name the loader samples (kept in the config). Default None.
+        etype: edge type (``"src:rel:dst"``) the loader samples along (kept in the config). Default None.
         hidden: width of hidden layers (and of the learnable input embedding). Default 64.
         out_dim: output width. Default 64.
         num_layers: HGCN layers, >= 1. Default 2.
@@ -186,27 +187,28 @@ class HGCN(NodeModel):
         use_att: attention aggregation instead of the mean. Default False.
         activation: ``"relu"`` | ``"tanh"`` | ``"elu"`` | ``"identity"``. Default ``"relu"``.
         fanouts: neighbours per hop, one per layer (each >= 1 or -1 = all), or -1. Default (10, 10).
-        use_features: use ``graph.features(ntype)`` when present (else a learnable embedding).
-            Default True.
+        use_features: use ``features`` when given (else a learnable embedding). Default True.
         init_scale: standard scale of the learnable input embedding. Default 0.1.
         decoder_r, decoder_t: Fermi–Dirac radius ``r`` and temperature ``t > 0`` of
             :meth:`fermi_dirac_logit`. Defaults 2.0 and 1.0 (HGCN's).
 
     Shapes:
-        ``forward(nodes (B,)) -> (B, out_dim)`` points on the last manifold;
+        ``forward(NodeBatch of length B) -> (B, out_dim)`` points on the last manifold;
         ``pair_score(h_u (B, d), h_v (B, d)) -> (B,)`` = ``−d_κ(h_u, h_v)²``.
 
     Example:
-        >>> from vastgraph.datasets.hierarchies import balanced_tree
-        >>> model = HGCN(balanced_tree(2, 4), hidden=8, out_dim=4, random_state=0)
-        >>> h = model(torch.arange(5))
+        >>> model = HGCN(num_nodes=5, hidden=8, out_dim=4, random_state=0)
+        >>> star = torch.tensor([[1, 2, 3, 4], [0, 0, 0, 0]])
+        >>> h = model(NodeBatch(n_id=torch.arange(5), index=torch.arange(5), num_targets=5, edge_index=star))
         >>> model.pair_score(h[:2], h[2:4]).shape
         torch.Size([2])
     """
 
-    def __init__(self, graph: Any, *, ntype: str | None = None, etype: Any = None, hidden: int = 64,
-                 out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0, random_state: Any = None,
-                 curvature: float = -1.0, learn_curvature: bool = True, shared_curvature: bool = False,
+    sampler_kind = "fanout"
+
+    def __init__(self, *, num_nodes: int, features: Any = None, ntype: str | None = None, etype: Any = None,
+                 hidden: int = 64, out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0,
+                 random_state: Any = None, curvature: float = -1.0, learn_curvature: bool = True, shared_curvature: bool = False,
                  use_att: bool = False, activation: str = "relu", fanouts: int | Sequence[int] = (10, 10),
                  use_features: bool = True, init_scale: float = 0.1, decoder_r: float = 2.0,
                  decoder_t: float = 1.0) -> None:
@@ -221,16 +223,19 @@ class HGCN(NodeModel):
         init_scale = check_float("init_scale", init_scale)
         decoder_r = check_float("decoder_r", decoder_r, low=-np.inf)
         decoder_t = check_float("decoder_t", decoder_t)
-        nt, et, fan, seed = bind_graph(self, graph, ntype, etype, fanouts, num_layers, random_state)
+        self.num_nodes = check_num_nodes(num_nodes)
+        self.fanouts = fan = check_fanouts(fanouts, num_layers)
+        self.ntype, self.etype = type_label(ntype, "ntype"), type_label(etype, "etype")
+        seed = model_seed(random_state)
         self.out_dim = out_dim
         self.decoder_r, self.decoder_t = decoder_r, decoder_t
-        self._config = {"ntype": nt, "etype": f"{et.src}:{et.rel}:{et.dst}", "hidden": hidden, "out_dim": out_dim,
+        self._config = {"ntype": self.ntype, "etype": self.etype, "hidden": hidden, "out_dim": out_dim,
                         "num_layers": num_layers, "dropout": dropout, "random_state": seed,
                         "curvature": float(curvature), "learn_curvature": bool(learn_curvature),
                         "shared_curvature": bool(shared_curvature), "use_att": bool(use_att),
                         "activation": activation, "fanouts": list(fan), "use_features": bool(use_features),
                         "init_scale": init_scale, "decoder_r": decoder_r, "decoder_t": decoder_t}
-        in_dim = self.init_inputs(graph.features(nt) if use_features else None, self.num_nodes, hidden)
+        in_dim = self.init_inputs(features if use_features else None, self.num_nodes, hidden)
         if shared_curvature:
             shared = make_manifold(curvature, learn_curvature)
             self.manifolds = torch.nn.ModuleList([shared])
@@ -249,7 +254,6 @@ class HGCN(NodeModel):
             gen = torch.Generator().manual_seed(derive_int(seed, 2))
             with torch.no_grad():
                 self.embedding.weight.copy_(torch.randn(self.embedding.weight.shape, generator=gen) * init_scale)
-        self._seed, self._calls = seed, 0
 
     @property
     def manifold(self) -> geoopt.Stereographic:
@@ -260,41 +264,24 @@ class HGCN(NodeModel):
         """Current curvatures ``[κ_0, …, κ_L]`` (one entry when shared)."""
         return [float(m.k.detach()) for m in self.manifolds]
 
-    def reseed(self, seed: int) -> None:
-        """Seed neighbour sampling and dropout of the following forward calls."""
-        self._seed, self._calls = int(seed), 0
-
-    def forward(self, nodes: torch.Tensor) -> torch.Tensor:
-        """Points ``(len(nodes), out_dim)`` on :attr:`manifold` for dense ids ``nodes`` of ``ntype``."""
-        ids = np.asarray(torch.as_tensor(nodes).detach().cpu().numpy())
-        if ids.ndim != 1 or ids.dtype.kind not in "iu":
-            raise ValidationError(f"nodes: {ids.dtype}{ids.shape}; expected a 1-D integer tensor")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.num_nodes):
-            raise ValidationError(f"nodes: ids in [{ids.min()}, {ids.max()}]; node type {self.ntype!r} has "
-                                  f"{self.num_nodes} nodes")
+    def forward(self, batch: NodeBatch) -> torch.Tensor:
+        """Points ``(len(batch), out_dim)`` on :attr:`manifold` for the batch nodes (subgraph layout)."""
+        check_batch(batch, "HGCN", num_nodes=self.num_nodes, layout="subgraph")
         for i, m in enumerate(self.manifolds):
             check_curvature(m, f"HGCN curvature {i}")
         dev = self.convs[0].lin.weight.device
-        if ids.size == 0:
+        if len(batch) == 0:
             return torch.zeros((0, self.out_dim), device=dev)
-        uniq, inv = np.unique(ids.astype(np.int64), return_inverse=True)
-        if self.training:
-            call_seed = derive_int(self._seed, self._calls)
-            self._calls += 1
-        else:
-            call_seed = derive_int(self._seed, 2**62)
-        sub = sample_fanout(self.graph, (self.ntype, uniq), self.fanouts, etype=self.etype,
-                            random_state=call_seed)
-        local = torch.from_numpy(sub.node_dict[self.ntype]).to(dev)
-        ei = torch.from_numpy(sub.edge_index_dict[self.etype]).to(dev)
-        gen = torch.Generator(device=dev).manual_seed(derive_int(call_seed, 1))
+        local = batch.n_id.to(dev)
+        ei = batch.edge_index.to(dev)
+        gen = torch.Generator(device=dev).manual_seed(int(batch.seed))
         h = self.x[local] if self.x is not None else self.embedding(local)
         for i, conv in enumerate(self.convs):
             h = conv(h, ei, tangent=(i == 0), generator=gen)
         if not torch.isfinite(h).all():
             raise ValidationError(f"HGCN forward: non-finite outputs (curvatures {self.curvatures()}); lower the "
                                   "learning rate or the input scale")
-        return h[:uniq.size][torch.from_numpy(inv.reshape(-1)).to(dev)]
+        return h[:batch.num_targets][batch.index.to(dev)]
 
     def distance(self, h_u: torch.Tensor, h_v: torch.Tensor) -> torch.Tensor:
         """Geodesic distances ``d_κ(h_u, h_v)`` ``(B,)`` on the output manifold."""

@@ -3,13 +3,15 @@
 Each baseline is a :class:`~vastgraph.nn.base.NodeModel`, so the same trainer, loaders and splits
 drive it and the structural models (GraLSP, GraphSTONE): a comparison is like for like.
 
-Mini-batch computation (PyG ``NeighborLoader`` semantics). ``forward(nodes)`` samples a multi-hop
-neighbourhood of the (unique) batch nodes with :func:`vastgraph.sampling.fanout.sample_fanout`
-(``fanouts[h]`` in-neighbours per frontier node at hop ``h``; ``-1`` takes every neighbour, i.e.
-full-neighbourhood computation), relabels it into a compact subgraph whose first rows are the
-batch nodes, runs ``num_layers`` PyG layers on it (messages flow neighbour → target) and returns
-the rows of the batch nodes. Inputs are the node features ``graph.features(ntype)`` when the graph
-has them, otherwise a learnable ``Embedding(n, hidden)``.
+Mini-batch computation (PyG ``NeighborLoader`` semantics). ``forward(batch)`` takes a
+:class:`~vastgraph.nn.batch.NodeBatch` in the subgraph layout: a multi-hop neighbourhood of the
+(unique) batch nodes that the ``"fanout"`` loader sampled (``fanouts[h]`` in-neighbours per frontier
+node at hop ``h``; ``-1`` takes every neighbour, i.e. full-neighbourhood computation), relabelled into
+a compact subgraph whose first rows are the batch nodes. The model runs ``num_layers`` PyG layers
+on it (messages flow neighbour → target) and returns the rows of the batch nodes. Inputs are the
+node features (``features``, an ``(n, F)`` array) when given, otherwise a learnable
+``Embedding(n, hidden)``. Build a model on a graph with :func:`vastgraph.train.models.create_model`
+(``create_model("sage", graph, ...)``), which reads the features and resolves the types.
 
 Layers (``h^{(0)} = x``; ReLU and dropout between layers, none after the last):
 
@@ -23,19 +25,19 @@ Layers (``h^{(0)} = x``; ReLU and dropout between layers, none after the last):
   (``GINConv``, two-layer MLP).
 
 Determinism: parameters are initialised (Glorot-uniform weights, zero biases) from a
-``torch.Generator`` seeded by ``random_state``; sampling and dropout of the ``i``-th forward call
-after ``reseed(seed)`` draw from streams derived from ``(seed, i)``, so a run is a function of the
-seeds alone.
+``torch.Generator`` seeded by ``random_state``; dropout draws from a generator seeded by
+``batch.seed``, and the loader derives the sampling and that seed from the trainer's batch seed, so
+a run is a function of the seeds alone.
 
-Shapes: ``forward(nodes: LongTensor (B,)) -> FloatTensor (B, out_dim)``.
+Shapes: ``forward(NodeBatch with len B) -> FloatTensor (B, out_dim)``.
 
 Example:
-    >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
-    >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
-    >>> model = GraphSAGE(graph, hidden=64, out_dim=32, fanouts=(15, 10), random_state=0)
-    >>> model.reseed(1)
-    >>> model(torch.arange(8)).shape
-    torch.Size([8, 32])
+    >>> import numpy as np
+    >>> model = GraphSAGE(num_nodes=4, features=np.eye(4), hidden=8, out_dim=3, fanouts=(2, 2), random_state=0)
+    >>> ring = torch.tensor([[1, 2, 3, 0], [0, 1, 2, 3]])  # a sampled subgraph: rows 0..3, edges u -> v
+    >>> batch = NodeBatch(n_id=torch.arange(4), index=torch.tensor([0, 1]), num_targets=2, edge_index=ring)
+    >>> model(batch).shape
+    torch.Size([2, 3])
 """
 
 from __future__ import annotations
@@ -46,10 +48,9 @@ import numpy as np
 import torch
 
 from vastgraph.validation import check_int
-from vastgraph.errors import SchemaError, ValidationError
-from vastgraph.nn.base import NodeModel, check_widths
-from vastgraph.sampling.fanout import sample_fanout
-from vastgraph.seeding import derive_int, seed_from
+from vastgraph.errors import ValidationError
+from vastgraph.nn.base import NodeModel, check_fanouts, check_num_nodes, check_widths, model_seed, type_label
+from vastgraph.nn.batch import NodeBatch, check_batch
 
 __all__ = ["GAT", "GCN", "GIN", "GraphSAGE"]
 
@@ -70,48 +71,16 @@ def glorot_init(module: torch.nn.Module, seed: int) -> None:
                 p.zero_()
 
 
-def resolve_types(graph: Any, ntype: str | None, etype: Any) -> tuple[str, Any]:
-    """``(node type, edge type)`` of a homogeneous view: an edge type from ``ntype`` to ``ntype``."""
-    nt = graph.node_type(ntype) if ntype is not None or len(graph.node_types) == 1 else None
-    if etype is None:
-        cands = [et for et in graph.edge_types if nt is None or (et.src == nt and et.dst == nt)]
-        if len(cands) != 1:
-            raise SchemaError(f"etype: the graph has edge types {', '.join(map(str, graph.edge_types)) or '(none)'}"
-                              f"{'' if nt is None else f' ({len(cands)} from {nt!r} to {nt!r})'}; name one "
-                              "whose source and destination are the model's node type")
-        et = cands[0]
-    else:
-        et = graph.edge_type(tuple(etype) if isinstance(etype, list) else etype)
-    if nt is None:
-        nt = et.dst
-    if et.src != nt or et.dst != nt:
-        raise ValidationError(f"etype={etype!r}: edge type {et} does not connect node type {nt!r} to itself; "
-                              "the baselines run on one node type and one edge type")
-    return nt, et
-
-
-def bind_graph(model: torch.nn.Module, graph: Any, ntype: Any, etype: Any, fanouts: Any, num_layers: int,
-               random_state: Any) -> tuple[str, Any, list[int], int]:
-    """Resolve a sampled model's homogeneous view and fanouts and keep them on ``model`` (graph, ntype,
-    etype, num_nodes, fanouts); returns ``(ntype, etype, fanouts, seed)``."""
-    fan = SampledGNN._check_fanouts(fanouts, num_layers)
-    nt, et = resolve_types(graph, ntype, etype)
-    model.graph = graph
-    model.ntype, model.etype = nt, et
-    model.num_nodes = int(graph.num_nodes(nt))
-    model.fanouts = fan
-    return nt, et, fan, int(seed_from(random_state) % np.uint64(2**63))
-
-
 class SampledGNN(NodeModel):
     """Shared machinery of the PyG baselines: inputs, fanout sampling, the layer stack, dropout.
 
     Subclasses implement :meth:`make_conv`. See the module docstring for the computation.
 
     Args:
-        graph: a :class:`~vastgraph.graph.hetero_graph.HeteroGraph`.
-        ntype: node type (None: the only one, or the edge type's). Default None.
-        etype: edge type from ``ntype`` to ``ntype`` (None: the only such one). Default None.
+        num_nodes: nodes of the model's node type (rows of ``features``), >= 1.
+        features: ``(num_nodes, F)`` node features, or None for a learnable embedding. Default None.
+        ntype: node type name the loader samples (kept in the config; the factory resolves it). Default None.
+        etype: edge type (``"src:rel:dst"``) the loader samples along (kept in the config). Default None.
         hidden: width of hidden layers (and of the learnable input embedding). Default 64.
         out_dim: output width. Default 64.
         num_layers: message-passing layers, >= 1. Default 2.
@@ -121,23 +90,27 @@ class SampledGNN(NodeModel):
             full neighbourhoods. Default ``(15, 10)``.
     """
 
-    def __init__(self, graph: Any, *, ntype: str | None = None, etype: Any = None, hidden: int = 64,
-                 out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0, random_state: Any = None,
-                 fanouts: int | Sequence[int] = (15, 10)) -> None:
+    sampler_kind = "fanout"
+
+    def __init__(self, *, num_nodes: int, features: Any = None, ntype: str | None = None, etype: Any = None,
+                 hidden: int = 64, out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0,
+                 random_state: Any = None, fanouts: int | Sequence[int] = (15, 10)) -> None:
         super().__init__()
         hidden, out_dim, num_layers, dropout = check_widths(hidden, out_dim, num_layers, dropout)
-        nt, et, fan, seed = bind_graph(self, graph, ntype, etype, fanouts, num_layers, random_state)
+        self.num_nodes = check_num_nodes(num_nodes)
+        self.fanouts = check_fanouts(fanouts, num_layers)
+        self.ntype, self.etype = type_label(ntype, "ntype"), type_label(etype, "etype")
+        seed = model_seed(random_state)
         self.dropout = dropout
         self.out_dim = out_dim
-        self._config = {"ntype": nt, "etype": f"{et.src}:{et.rel}:{et.dst}", "hidden": hidden,
+        self._config = {"ntype": self.ntype, "etype": self.etype, "hidden": hidden,
                         "out_dim": out_dim, "num_layers": num_layers, "dropout": dropout, "random_state": seed,
-                        "fanouts": list(fan), **self.extra_config()}
-        in_dim = self.init_inputs(graph.features(nt), self.num_nodes, hidden)
+                        "fanouts": list(self.fanouts), **self.extra_config()}
+        in_dim = self.init_inputs(features, self.num_nodes, hidden)
         dims = [in_dim] + [hidden] * (num_layers - 1) + [out_dim]
         self.convs = torch.nn.ModuleList(self.make_conv(dims[i], dims[i + 1], i == num_layers - 1)
                                          for i in range(num_layers))
         glorot_init(self, seed)
-        self._seed, self._calls = seed, 0
 
     # ------------------------------------------------------------------ subclass hooks
     def make_conv(self, in_dim: int, out_dim: int, last: bool) -> torch.nn.Module:  # pragma: no cover
@@ -147,28 +120,6 @@ class SampledGNN(NodeModel):
         return {}
 
     # ------------------------------------------------------------------ helpers
-    @staticmethod
-    def _check_fanouts(fanouts: Any, num_layers: int) -> list[int]:
-        if isinstance(fanouts, (int, np.integer)) and not isinstance(fanouts, bool):
-            if int(fanouts) != -1:
-                raise ValidationError(f"fanouts={fanouts!r}: expected -1 (full neighbourhoods) or a list of "
-                                      f"{num_layers} ints")
-            return [-1] * num_layers
-        if isinstance(fanouts, (str, bytes)) or not isinstance(fanouts, (Sequence, np.ndarray)):
-            raise ValidationError(f"fanouts={fanouts!r}: expected a list of {num_layers} ints (one per layer) or -1")
-        fan = list(fanouts)
-        if len(fan) != num_layers:
-            raise ValidationError(f"fanouts={fan!r}: {len(fan)} entries but num_layers={num_layers}; expected "
-                                  "one fanout per layer")
-        for i, k in enumerate(fan):
-            if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not (k == -1 or k >= 1):
-                raise ValidationError(f"fanouts[{i}]={k!r}: expected an int >= 1 or -1 (all neighbours)")
-        return [int(k) for k in fan]
-
-    def reseed(self, seed: int) -> None:
-        """Seed sampling and dropout of the following forward calls."""
-        self._seed, self._calls = int(seed), 0
-
     def _device(self) -> torch.device:
         return next(self.parameters()).device
 
@@ -178,36 +129,22 @@ class SampledGNN(NodeModel):
         keep = torch.rand(h.shape, generator=gen, device=h.device) >= self.dropout
         return h * keep / (1.0 - self.dropout)
 
-    def sample(self, nodes: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(subgraph nodes, local edge_index (2, E))`` of a fanout sample around unique ``nodes``."""
-        sub = sample_fanout(self.graph, (self.ntype, nodes), self.fanouts, etype=self.etype, random_state=seed)
-        return sub.node_dict[self.ntype], sub.edge_index_dict[self.etype]
-
-    def forward(self, nodes: torch.Tensor) -> torch.Tensor:
-        """Representations ``(len(nodes), out_dim)`` of dense ids ``nodes`` of ``ntype``."""
-        ids = np.asarray(torch.as_tensor(nodes).detach().cpu().numpy())
-        if ids.ndim != 1 or ids.dtype.kind not in "iu":
-            raise ValidationError(f"nodes: {ids.dtype}{ids.shape}; expected a 1-D integer tensor")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.num_nodes):
-            raise ValidationError(f"nodes: ids in [{ids.min()}, {ids.max()}]; node type {self.ntype!r} has "
-                                  f"{self.num_nodes} nodes")
+    def forward(self, batch: NodeBatch) -> torch.Tensor:
+        """Representations ``(len(batch), out_dim)`` of the batch nodes (subgraph layout)."""
+        check_batch(batch, type(self).__name__, num_nodes=self.num_nodes, layout="subgraph")
         dev = self._device()
-        if ids.size == 0:
+        if len(batch) == 0:
             return torch.zeros((0, self.out_dim), device=dev)
-        uniq, inv = np.unique(ids.astype(np.int64), return_inverse=True)
-        call_seed = derive_int(self._seed, self._calls)
-        self._calls += 1
-        sub_nodes, edge_index = self.sample(uniq, call_seed)
-        gen = torch.Generator(device=dev).manual_seed(derive_int(call_seed, 1))
-        local = torch.from_numpy(sub_nodes).to(dev)
+        gen = torch.Generator(device=dev).manual_seed(int(batch.seed))
+        local = batch.n_id.to(dev)
         h = self.x[local] if self.x is not None else self.embedding(local)
-        ei = torch.from_numpy(edge_index).to(dev)
+        ei = batch.edge_index.to(dev)
         for i, conv in enumerate(self.convs):
             h = self._dropout(h, gen) if i > 0 or self.x is not None else h
             h = conv(h, ei)
             if i < len(self.convs) - 1:
                 h = torch.relu(h)
-        return h[:uniq.size][torch.from_numpy(inv.reshape(-1)).to(dev)]
+        return h[:batch.num_targets][batch.index.to(dev)]
 
 
 class GCN(SampledGNN):
@@ -217,10 +154,10 @@ class GCN(SampledGNN):
     plus self-loops (``torch_geometric.nn.GCNConv``). Constructor: see :class:`SampledGNN`.
 
     Example:
-        >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
-        >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
-        >>> GCN(graph, hidden=16, out_dim=7, random_state=0)(torch.arange(4)).shape
-        torch.Size([4, 7])
+        >>> batch = NodeBatch(n_id=torch.arange(3), index=torch.arange(3), num_targets=3,
+        ...                   edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]))
+        >>> GCN(num_nodes=3, hidden=16, out_dim=7, random_state=0)(batch).shape
+        torch.Size([3, 7])
     """
 
     def make_conv(self, in_dim: int, out_dim: int, last: bool) -> torch.nn.Module:
@@ -236,10 +173,10 @@ class GraphSAGE(SampledGNN):
     subgraphs (the paper's sampling scheme). Constructor: see :class:`SampledGNN`.
 
     Example:
-        >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
-        >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
-        >>> GraphSAGE(graph, fanouts=(10, 5), random_state=0)(torch.arange(4)).shape
-        torch.Size([4, 64])
+        >>> batch = NodeBatch(n_id=torch.tensor([5, 2, 9]), index=torch.tensor([1, 0]), num_targets=2,
+        ...                   edge_index=torch.tensor([[2, 2], [0, 1]]))
+        >>> GraphSAGE(num_nodes=10, fanouts=(10, 5), random_state=0)(batch).shape
+        torch.Size([2, 64])
     """
 
     def make_conv(self, in_dim: int, out_dim: int, last: bool) -> torch.nn.Module:
@@ -260,21 +197,22 @@ class GAT(SampledGNN):
         (others: see :class:`SampledGNN`)
 
     Example:
-        >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
-        >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
-        >>> GAT(graph, hidden=32, heads=4, random_state=0)(torch.arange(4)).shape
+        >>> batch = NodeBatch(n_id=torch.arange(4), index=torch.arange(4), num_targets=4,
+        ...                   edge_index=torch.tensor([[1, 2, 3], [0, 0, 1]]))
+        >>> GAT(num_nodes=4, hidden=32, heads=4, random_state=0)(batch).shape
         torch.Size([4, 64])
     """
 
-    def __init__(self, graph: Any, *, ntype: str | None = None, etype: Any = None, hidden: int = 64,
-                 out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0, random_state: Any = None,
-                 fanouts: int | Sequence[int] = (15, 10), heads: int = 4) -> None:
+    def __init__(self, *, num_nodes: int, features: Any = None, ntype: str | None = None, etype: Any = None,
+                 hidden: int = 64, out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0,
+                 random_state: Any = None, fanouts: int | Sequence[int] = (15, 10), heads: int = 4) -> None:
         heads = check_int("heads", heads, 1)
         if isinstance(hidden, int) and not isinstance(hidden, bool) and hidden >= 1 and hidden % heads:
             raise ValidationError(f"heads={heads}: must divide hidden={hidden}")
         self.heads = heads
-        super().__init__(graph, ntype=ntype, etype=etype, hidden=hidden, out_dim=out_dim, num_layers=num_layers,
-                         dropout=dropout, random_state=random_state, fanouts=fanouts)
+        super().__init__(num_nodes=num_nodes, features=features, ntype=ntype, etype=etype, hidden=hidden,
+                         out_dim=out_dim, num_layers=num_layers, dropout=dropout, random_state=random_state,
+                         fanouts=fanouts)
 
     def extra_config(self) -> dict[str, Any]:
         return {"heads": self.heads}
@@ -295,9 +233,9 @@ class GIN(SampledGNN):
     Constructor: see :class:`SampledGNN`.
 
     Example:
-        >>> from vastgraph.datasets.synthetic_sbm import power_law_sbm
-        >>> graph = power_law_sbm(60, 2, avg_degree=6, random_state=0).graph
-        >>> GIN(graph, hidden=16, out_dim=8, random_state=0)(torch.arange(4)).shape
+        >>> batch = NodeBatch(n_id=torch.arange(4), index=torch.arange(4), num_targets=4,
+        ...                   edge_index=torch.tensor([[1, 2, 3], [0, 0, 1]]))
+        >>> GIN(num_nodes=4, hidden=16, out_dim=8, random_state=0)(batch).shape
         torch.Size([4, 8])
     """
 

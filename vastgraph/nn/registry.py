@@ -1,8 +1,12 @@
-"""Name → node-model class lookup (the one registry the trainer CLI and benchmarks go through).
+"""Name → node-model class lookup (the one registry the trainer, its checkpoints, the CLI and the
+benchmarks go through).
 
 Entries are ``"module:Class"`` strings imported on first use, so importing the registry imports no
 model (nor torch_geometric), and a model whose module is absent fails only when it is asked for,
-with a :class:`~vastgraph.errors.RegistryError` naming the module.
+with a :class:`~vastgraph.errors.RegistryError` naming the module. Only the registered entries are
+ever imported: a name that is not registered (``"os:system"``, a module path) is an unknown name.
+Checkpoints store a model's registry name (:func:`model_name`). Building a model on a graph is
+:func:`vastgraph.train.models.create_model` (models here take tensors).
 
 Example:
     >>> get_model("sage").__name__
@@ -13,10 +17,9 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from vastgraph.errors import ValidationError
+from vastgraph.errors import RegistryError
 from vastgraph.nn.base import NodeModel
 from vastgraph.registry import LazyRegistry
 
@@ -55,26 +58,25 @@ def get_model(name: str) -> type[NodeModel]:
     return REGISTRY.get(name)
 
 
-def create_model(name: str, graph: Any, **params: Any) -> NodeModel:
-    """An instance of model ``name`` built on ``graph`` with ``params``.
+def model_name(model: Any) -> str:
+    """The registry name of a model instance or class (the first name registered for it).
 
     Raises:
-        RegistryError: see :func:`get_model`.
-        ValidationError: a parameter the model's constructor does not take (lists the valid ones).
+        RegistryError: the class is not registered (register it with :func:`register_model`).
 
     Example:
-        >>> model = create_model("sage", graph, hidden=32, out_dim=16, random_state=0)  # doctest: +SKIP
+        >>> from vastgraph.nn.pyg_baselines import GraphSAGE
+        >>> model_name(GraphSAGE)
+        'sage'
     """
-    cls = get_model(name)
-    sig = inspect.signature(cls.__init__)
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
-    valid = [p for p in sig.parameters if p not in ("self", "graph")
-             and sig.parameters[p].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
-    unknown = sorted(set(params) - set(valid))
-    if unknown and not takes_any:
-        raise ValidationError(f"{cls.__name__}: unknown parameter(s) {', '.join(unknown)}; valid parameters: "
-                              f"{', '.join(valid)}")
-    return cls(graph, **params)
+    cls = model if isinstance(model, type) else type(model)
+    spelled = f"{cls.__module__}:{cls.__qualname__}"
+    for name in sorted(REGISTRY.entries):
+        entry = REGISTRY.entries[name]
+        if entry is cls or entry == spelled:
+            return name
+    raise RegistryError(f"model class {spelled} is not in the model registry; register it with "
+                        "vastgraph.nn.registry.register_model(name, cls) to save and load it")
 
 
 def register_model(name: str, target: str | type, *, overwrite: bool = False) -> None:

@@ -4,14 +4,14 @@ Papers: Y. Jin, G. Song, C. Shi, *GraLSP*, AAAI 2020 (the structural aggregation
 weights and their normalised sum follow R-GCN (M. Schlichtkrull et al., *Modeling Relational Data
 with Graph Convolutional Networks*, ESWC 2018).
 
-Walks on a typed graph. Anonymous walks need one walkable graph, so the model walks the *union
-view*: every node of every type under its global id (:meth:`GraphStore.node_offsets`), with every
-selected edge type in both directions. A directed edge type ``(s, rel, d)`` yields two relations,
-``rel`` (s → d) and ``rev_rel`` (d → s); an undirected one yields one. The walk types, radii and
-``(neighbour, walk type)`` pairs come from :class:`~vastgraph.nn.structural_context.StructuralContext`
-on that view; each walk is assigned the relation of its *first step* (v → walk[1]; with parallel
-edges of several relations, the first relation in schema order), and so are its pairs. The view's
-walks are unweighted (edge weights and times are not used).
+Walks on a typed graph. Anonymous walks need one walkable graph, so the context is built on the
+*union view* (:func:`vastgraph.sampling.structural_context.union_view`): every node of every type
+under its global id, with every selected edge type in both directions. A directed edge type
+``(s, rel, d)`` yields two relations, ``rel`` (s → d) and ``rev_rel`` (d → s); an undirected one
+yields one. Each walk is assigned the relation of its *first step*, and so are its pairs
+(:func:`~vastgraph.sampling.structural_context.walk_relations`); the ``"walk-pairs"`` loader puts
+each sampled pair's relation in ``block.rel``. The model sees global ids and those tensors only;
+:func:`vastgraph.train.models.create_model` (``"rgralsp"``) builds it on a graph.
 
 Layer (:class:`RelationalGraLSPConv`). With ``P_r(v)`` the sampled pairs of ``v`` whose walk starts
 along relation ``r`` and ``R_v`` the relations present among the pairs of ``v``:
@@ -24,11 +24,15 @@ embedding for types without features (``input_features="auto"``); ``"learned"`` 
 everywhere, ``"structural"`` the z-scored walk-type distributions through one linear map.
 
 Example:
-    >>> from vastgraph.datasets.synthetic_ads import search_ads_graph
-    >>> g = search_ads_graph(n_queries=40, n_ads=20, n_advertisers=4, random_state=0).graph
-    >>> m = RelationalGraLSP(g, hidden=8, out_dim=4, walks_per_node=4, num_samples=3, random_state=0)
-    >>> tuple(m(torch.arange(5)).shape), m.num_relations
-    ((5, 4), 5)
+    >>> import numpy as np
+    >>> m = RelationalGraLSP(node_type_sizes=[3, 2], n_types=4, num_relations=2, hidden=8, out_dim=4,
+    ...                      num_layers=1, features=[np.ones((3, 5)), None], random_state=0)
+    >>> blk = Block(n_dst=2, dst=torch.tensor([0, 1, 1]), src=torch.tensor([2, 3, 4]),
+    ...             types=torch.tensor([0, 1, 3]), rel=torch.tensor([0, 1, 1]))
+    >>> batch = NodeBatch(n_id=torch.tensor([0, 3, 1, 4, 2]), index=torch.tensor([0, 1]), num_targets=2,
+    ...                   blocks=[blk])
+    >>> tuple(m(batch).shape), m.num_relations
+    ((2, 4), 2)
 """
 
 from __future__ import annotations
@@ -39,14 +43,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vastgraph.errors import EmptyInputError, ValidationError
-from vastgraph.graph.builder import GraphBuilder
-from vastgraph.graph.store import GraphStore
-from vastgraph.nn.gralsp import Block, GraLSP, check_features
+from vastgraph.errors import ValidationError
+from vastgraph.nn.base import check_features, check_num_nodes
+from vastgraph.nn.batch import Block, NodeBatch
+from vastgraph.nn.gralsp import GraLSP
 from vastgraph.nn.gralsp_conv import GraLSPConv
-from vastgraph.nn.structural_context import StructuralContext
-
-_VIEW_ETYPE = ("node", "link", "node")
 
 
 class RelationalGraLSPConv(GraLSPConv):
@@ -93,124 +94,80 @@ class RelationalGraLSPConv(GraLSPConv):
         return F.relu(out) if self.activation else out
 
 
-def union_view(graph: GraphStore, etypes: list) -> tuple[GraphStore, np.ndarray, np.ndarray, list[str]]:
-    """All nodes under global ids, with the given edge types in both directions, as one edge type.
-
-    Returns:
-        ``(view, keys, rels, names)``: the view graph (node type ``"node"``, edge type
-        ``node:link:node``), the sorted int64 keys ``src · N + dst`` of its entries with each entry's
-        relation id (first relation wins for equal keys), and the relation names.
-    """
-    offsets = graph.node_offsets()
-    n = int(sum(graph.num_nodes(t) for t in graph.node_types))
-    srcs, dsts, rels, names = [], [], [], []
-    for et in etypes:
-        adj = graph.adjacency(et)
-        s = np.repeat(np.arange(adj.n_rows, dtype=np.int64), adj.degree()) + offsets[et.src]
-        d = np.asarray(adj.indices, dtype=np.int64) + offsets[et.dst]
-        symmetric = et.src == et.dst and graph.is_undirected(et)
-        srcs.append(s)
-        dsts.append(d)
-        rels.append(np.full(s.size, len(names), np.int64))
-        names.append(et.rel)
-        if not symmetric:
-            srcs.append(d)
-            dsts.append(s)
-            rels.append(np.full(s.size, len(names), np.int64))
-            names.append(f"rev_{et.rel}")
-    src, dst, rel = np.concatenate(srcs), np.concatenate(dsts), np.concatenate(rels)
-    if src.size == 0:
-        raise EmptyInputError(f"RelationalGraLSP: edge types {', '.join(map(str, etypes))} hold no edges")
-    b = GraphBuilder(directed=True, duplicates="first", id_mode="dense", node_types=["node"])
-    b.add_nodes("node", count=n)
-    b.add_edges(src, dst, etype=_VIEW_ETYPE)
-    keys = src * n + dst
-    order = np.lexsort((rel, keys))
-    return b.build(), keys[order], rel[order], names
-
-
 class RelationalGraLSP(GraLSP):
     """GraLSP over all node and edge types of a heterogeneous graph (see the module docstring).
 
     Args:
-        graph: a (heterogeneous) graph.
-        ntype: with a node type, ``forward`` takes dense ids of that type; with None (default),
-            global ids over all node types.
-        etype: the edge types to use (one spelling or a list); default all.
+        node_type_sizes: nodes of each node type, in the graph's global id order (global id =
+            offset of the type + dense id).
+        n_types: walk-type ids of the union view's structural context.
+        num_relations: relations ``R`` (``rel`` / ``rev_rel`` of each edge type).
+        features: ``"auto"``: one ``(n_t, F_t)`` array or None per node type (None: a learned
+            embedding for that type); ``"structural"``: the ``(N, T)`` z-scored walk-type
+            distributions; ``"learned"``: None.
+        relations: relation names (kept in the config). Default None.
+        ntype: with a node type, the loader takes dense ids of that type; with None (default),
+            global ids over all node types (kept in the config).
+        etype: the edge types used (names, kept in the config); default all.
         input_features: ``"auto"``, ``"learned"`` or ``"structural"`` (see the module docstring).
-        other arguments: as :class:`~vastgraph.nn.gralsp.GraLSP`; ``context`` must be built on
-            :func:`union_view` of the same edge types.
+        other arguments: as :class:`~vastgraph.nn.gralsp.GraLSP`.
 
     Attributes:
-        relations: relation names (``rel`` / ``rev_rel``); ``num_relations``.
+        relations: relation names; ``num_relations``.
     """
 
-    def __init__(self, graph: GraphStore, *, ntype: str | None = None, etype: Any = None,
+    sampler_kind = "relational-walk-pairs"
+
+    def __init__(self, *, node_type_sizes: Any, n_types: int, num_relations: int, features: Any = None,
+                 relations: list[str] | None = None, ntype: str | None = None, etype: Any = None,
                  input_features: str = "auto", **kwargs: Any) -> None:
         if input_features not in ("auto", "learned", "structural"):
             raise ValidationError(f"input_features={input_features!r}: expected 'auto', 'learned' or 'structural'")
-        if not isinstance(graph, GraphStore):
-            raise ValidationError(f"graph={type(graph).__name__}: expected a vastgraph GraphStore")
-        if ntype is not None and ntype not in graph.node_types:
-            raise ValidationError(f"ntype={ntype!r}: expected None or one of {', '.join(graph.node_types)}")
-        super().__init__(graph, ntype=None, etype=etype, input_features=input_features, **kwargs)
+        sizes = [check_num_nodes(int(x)) if isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+                 else check_num_nodes(x) for x in (node_type_sizes or [])]
+        if not sizes:
+            raise ValidationError("node_type_sizes: expected one node count per node type (at least one)")
+        if isinstance(num_relations, bool) or not isinstance(num_relations, (int, np.integer)) or num_relations < 1:
+            raise ValidationError(f"num_relations={num_relations!r}: expected an integer >= 1")
+        if etype is not None and not isinstance(etype, (list, tuple)):
+            etype = [etype]
+        self._type_sizes = sizes
+        self._type_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.num_relations = int(num_relations)
+        self.relations = list(relations) if relations is not None else [f"r{i}" for i in range(num_relations)]
+        if len(self.relations) != self.num_relations:
+            raise ValidationError(f"relations: {len(self.relations)} names for num_relations={num_relations}")
+        super().__init__(num_nodes=int(sum(sizes)), n_types=n_types, features=features,
+                         input_features=input_features, **kwargs)
         self.ntype = ntype
-        self._offset = 0 if ntype is None else int(graph.node_offsets()[ntype])
-        self._batch_n = self.num_nodes if ntype is None else graph.num_nodes(ntype)
-        self._config["ntype"] = ntype
-        self._config["etype"] = None if etype is None else [":".join(et) for et in self._etypes]
+        self._config.update({"ntype": ntype, "etype": None if etype is None else [str(e) for e in etype]})
 
     # ------------------------------------------------------------------------------ hooks
-    def _make_context(self, graph: GraphStore, ntype: str | None, etype: Any, context: StructuralContext | None,
-                      walk: dict[str, Any], seed: int) -> tuple[StructuralContext, GraphStore, Any]:
-        if etype is None:
-            etypes = list(graph.edge_types)
-        elif isinstance(etype, list):
-            etypes = [graph.edge_type(e) for e in etype]
-        else:
-            etypes = [graph.edge_type(etype)]
-        if not etypes:
-            raise EmptyInputError("RelationalGraLSP: the graph has no edge types")
-        self._etypes = etypes
-        self._graph_ntypes = list(graph.node_types)
-        view, keys, rels, self.relations = union_view(graph, etypes)
-        self.num_relations = len(self.relations)
-        vet = view.edge_type(_VIEW_ETYPE)
-        if context is None:
-            context = StructuralContext.build(view, etype=vet, random_state=seed, **walk)
-        elif not isinstance(context, StructuralContext):
-            raise ValidationError(f"context={type(context).__name__}: expected a StructuralContext or None")
-        elif context.num_nodes != view.num_nodes():
-            raise ValidationError(f"context: built for {context.num_nodes} nodes; the union view has "
-                                  f"{view.num_nodes()}")
-        # relation of each walk's first step, then of each pair
-        w = context.walks
-        first = w[:, 1].astype(np.int64)
-        q = w[:, 0].astype(np.int64) * context.num_nodes + first
-        at = np.minimum(np.searchsorted(keys, q), keys.size - 1)
-        walk_rel = np.where((first >= 0) & (keys[at] == q), rels[at], 0)
-        self._pair_rel = np.repeat(walk_rel, np.diff(context.walk_pair_indptr))
-        return context, view, vet
-
-    def _make_inputs(self, graph: GraphStore, mode: str) -> int:
+    def _make_inputs(self, features: Any, mode: str) -> int:
         self.embedding = None
+        self.input_proj = None
         self.register_buffer("features", None, persistent=False)
         self.type_proj = torch.nn.ModuleDict()
         self.type_emb_in = torch.nn.ModuleDict()
-        offsets = graph.node_offsets()
-        self._type_starts = np.array([offsets[t] for t in self._graph_ntypes], dtype=np.int64)
         if mode == "structural":
-            self.register_buffer("features", torch.from_numpy(self.context.zscored()), persistent=False)
-            self.struct_proj = torch.nn.Linear(self.context.n_types, self.hidden)
+            if features is None:
+                raise ValidationError("input_features='structural': pass the (N, T) z-scored walk-type distributions")
+            x = check_features(features, self.num_nodes)
+            self.register_buffer("features", torch.from_numpy(x), persistent=False)
+            self.struct_proj = torch.nn.Linear(int(x.shape[1]), self.hidden)
             return self.hidden
         self.struct_proj = None
-        for i, t in enumerate(self._graph_ntypes):
-            feats = graph.features(t) if mode == "auto" else None
+        per_type = [None] * len(self._type_sizes) if mode == "learned" or features is None else list(features)
+        if len(per_type) != len(self._type_sizes):
+            raise ValidationError(f"features: {len(per_type)} entries; expected one (array or None) per node type "
+                                  f"({len(self._type_sizes)})")
+        for i, (n_t, feats) in enumerate(zip(self._type_sizes, per_type)):
             if feats is not None:
-                self.register_buffer(f"feat_{i}", torch.from_numpy(check_features(feats, t)), persistent=False)
-                self.type_proj[str(i)] = torch.nn.Linear(int(feats.shape[1]), self.hidden)
+                x = check_features(feats, n_t, name=f"features[{i}]")
+                self.register_buffer(f"feat_{i}", torch.from_numpy(x), persistent=False)
+                self.type_proj[str(i)] = torch.nn.Linear(int(x.shape[1]), self.hidden)
             else:
-                self.type_emb_in[str(i)] = torch.nn.Embedding(graph.num_nodes(t), self.hidden)
+                self.type_emb_in[str(i)] = torch.nn.Embedding(n_t, self.hidden)
         return self.hidden
 
     def _make_layers(self, dims: list[int]) -> None:
@@ -219,15 +176,16 @@ class RelationalGraLSP(GraLSP):
                                  attention=self.attention, activation=k < len(dims) - 2, dropout=self.dropout)
             for k in range(len(dims) - 1))
 
-    def _inputs(self, ids: np.ndarray) -> torch.Tensor:
+    def _inputs(self, ids: torch.Tensor) -> torch.Tensor:
         dev = self._device
         if self.struct_proj is not None:
-            return self.struct_proj(self.features[torch.from_numpy(ids).to(dev)])
-        tix = np.searchsorted(self._type_starts, ids, side="right") - 1
-        out = torch.zeros(ids.size, self.hidden, device=dev)
+            return self.struct_proj(self.features[ids])
+        ids_np = ids.detach().cpu().numpy()
+        tix = np.searchsorted(self._type_starts, ids_np, side="right") - 1
+        out = torch.zeros(ids_np.size, self.hidden, device=dev)
         for i in np.unique(tix):
             rows = np.flatnonzero(tix == i)
-            local = torch.from_numpy(ids[rows] - self._type_starts[i]).to(dev)
+            local = torch.from_numpy(ids_np[rows] - self._type_starts[i]).to(dev)
             key = str(int(i))
             h = (self.type_proj[key](getattr(self, f"feat_{i}")[local]) if key in self.type_proj
                  else self.type_emb_in[key](local))
@@ -235,17 +193,10 @@ class RelationalGraLSP(GraLSP):
         return out
 
     def _layer(self, k: int, h_target: torch.Tensor, h_source: torch.Tensor, block: Block) -> torch.Tensor:
-        dev = self._device
-        t = lambda a: torch.from_numpy(a).to(dev)  # noqa: E731
-        return self.convs[k](h_target, h_source, t(block.target), t(block.source), t(block.types),
-                             self.type_emb.weight, t(self._pair_rel[block.pairs]))
+        if block.rel is None:
+            raise ValidationError("RelationalGraLSP: every block needs the relation of each pair (block.rel)")
+        return self.convs[k](h_target, h_source, block.dst, block.src, block.types, self.type_emb.weight, block.rel)
 
-    def _check_batch(self, nodes: Any) -> np.ndarray:
-        if not torch.is_tensor(nodes) or nodes.dim() != 1 or nodes.dtype.is_floating_point or nodes.dtype == torch.bool:
-            raise ValidationError(f"nodes: expected a 1-D integer tensor of ids, got {type(nodes).__name__}")
-        v = nodes.detach().cpu().numpy().astype(np.int64)
-        what = f"dense {self.ntype!r} ids" if self.ntype is not None else "global node ids"
-        if v.size and (v.min() < 0 or v.max() >= self._batch_n):
-            raise ValidationError(f"nodes: ids in [{int(v.min())}, {int(v.max())}]; expected {what} in "
-                                  f"[0, {self._batch_n})")
-        return v + self._offset
+    def forward(self, batch: NodeBatch) -> torch.Tensor:
+        """Representations ``(len(batch), out_dim)`` of the batch nodes (global ids; block layout)."""
+        return super().forward(batch)

@@ -19,7 +19,8 @@ _EXPORTS = {
     "Incremental": "dynamic_eval", "NewOnly": "dynamic_eval", "Retrain": "dynamic_eval",
     "growth_schedule": "dynamic_eval", "plot_replay": "dynamic_eval", "replay": "dynamic_eval",
     "classify_graphs": "graph_classification", "wl_colors": "wl", "wl_equivalent": "wl",
-    "Trainer": "trainer",
+    "Trainer": "trainer", "create_model": "models", "model_params": "models", "sampler_for": "samplers",
+    "NodeLoader": "loaders", "LinkLoader": "loaders", "NodeClassification": "tasks", "LinkPrediction": "tasks",
 }
 __all__ = sorted(_EXPORTS)
 

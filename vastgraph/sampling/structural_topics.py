@@ -30,6 +30,7 @@ topic–walk distributions ``P(w | z=k) ∝ C_wk P(w)``.
 Node topics. The node–topic matrix ``θ`` ``(n, K)`` solves ``Ĥ ≈ θ Φ`` (``Ĥ`` row-normalised
 documents, ``Φ`` the topic–walk matrix held fixed) by scikit-learn's NMF with the
 Kullback–Leibler loss (``non_negative_factorization(update_H=False)``), rows normalised to sum 1.
+GraphSTONE (:class:`vastgraph.nn.graphstone.GraphSTONE`) takes ``θ`` as an array.
 """
 
 from __future__ import annotations
@@ -38,14 +39,14 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.decomposition import NMF, non_negative_factorization
 
-from vastgraph.validation import check_float, check_int
 from vastgraph.errors import EmptyInputError, NotFittedError, ValidationError
-from vastgraph.graph.store import GraphStore
+from vastgraph.graph.view import GraphView
 from vastgraph.sampling.anonymous import AnonymousWalkVocabulary, walk_type_distribution
-from vastgraph.seeding import seed_from
+from vastgraph.sampling.structural_context import check_graph
 from vastgraph.sampling.walks import random_walks, walk_edge_type
+from vastgraph.seeding import seed_from
+from vastgraph.validation import check_float, check_int
 
 _EPS = 1e-12
 ANCHOR_METHODS = ("nmf", "greedy")
@@ -88,6 +89,8 @@ def select_anchors(q: np.ndarray, n_topics: int, candidates: np.ndarray, method:
         raise ValidationError(f"n_topics={n_topics}: only {candidates.size} candidate anchor walk types; "
                               "expected at least n_topics (lower n_topics, raise n_anchors or walk more)")
     if method == "nmf":
+        from sklearn.decomposition import NMF
+
         model = NMF(n_components=n_topics, init="nndsvda", max_iter=500,
                     random_state=int(seed_from(random_state) % (2**31)))
         model.fit(q)
@@ -204,10 +207,9 @@ class StructuralTopicModel:
         check_float("p", self.p)
         check_float("q", self.q)
 
-    def _documents(self, graph: GraphStore, vocabulary: AnonymousWalkVocabulary | None,
+    def _documents(self, graph: GraphView, vocabulary: AnonymousWalkVocabulary | None,
                    seed: np.uint64) -> tuple[sp.csr_array, AnonymousWalkVocabulary]:
-        if not isinstance(graph, GraphStore):
-            raise ValidationError(f"graph={type(graph).__name__}: expected a vastgraph GraphStore")
+        check_graph(graph, "StructuralTopicModel")
         et = walk_edge_type(graph, self.etype, "StructuralTopicModel")
         n = graph.num_nodes(et.src)
         if n == 0:
@@ -219,7 +221,7 @@ class StructuralTopicModel:
         counts, vocab = walk_type_distribution(walks, n_nodes=n, vocabulary=vocabulary, normalize=False)
         return sp.csr_array(counts), vocab
 
-    def fit(self, graph: GraphStore) -> "StructuralTopicModel":
+    def fit(self, graph: GraphView) -> "StructuralTopicModel":
         """Sample walks on ``graph``, find anchors and topics, and compute ``node_topic_``."""
         self._check()
         k = int(self.n_topics)
@@ -247,6 +249,8 @@ class StructuralTopicModel:
         return self
 
     def _infer(self, counts: sp.csr_array) -> np.ndarray:
+        from sklearn.decomposition import non_negative_factorization
+
         docs = sp.csr_array(sp.diags_array(1.0 / np.maximum(np.asarray(counts.sum(axis=1)).ravel(), 1.0)) @ counts)
         k = self.topic_walk_.shape[0]
         empty = np.asarray(docs.sum(axis=1)).ravel() <= 0
@@ -264,7 +268,7 @@ class StructuralTopicModel:
         if not hasattr(self, "node_topic_"):
             raise NotFittedError("StructuralTopicModel is not fitted; call fit(graph) first")
 
-    def transform(self, graph: GraphStore) -> np.ndarray:
+    def transform(self, graph: GraphView) -> np.ndarray:
         """Node–topic matrix ``θ`` ``(n, K)`` of ``graph``'s nodes under the fitted topics.
 
         New walks are sampled on ``graph`` and encoded with the fitted vocabulary (unknown walk
@@ -275,7 +279,7 @@ class StructuralTopicModel:
         counts, _ = self._documents(graph, self.vocabulary_, seed)
         return self._infer(counts)
 
-    def fit_transform(self, graph: GraphStore) -> np.ndarray:
+    def fit_transform(self, graph: GraphView) -> np.ndarray:
         """``fit(graph).node_topic_``."""
         return self.fit(graph).node_topic_
 

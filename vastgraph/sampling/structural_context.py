@@ -25,8 +25,11 @@ at positions ``1 .. r_w`` of ``w`` with ``w``'s type; :class:`StructuralContext`
 Walk types seen fewer than ``min_count`` times in the whole graph share one id, "other" (the last
 id, ``n_types - 1``).
 
+The models take what this module computes as arrays: :func:`sample_blocks` draws the sampled hops
+of a GraLSP batch, :func:`union_view` and :func:`walk_relations` give the relation of each pair on a
+heterogeneous graph (relational GraLSP).
+
 Example:
-    >>> from vastgraph.graph.builder import GraphBuilder
     >>> b = GraphBuilder(directed=False)
     >>> _ = b.add_edges([0, 1, 2, 2], [1, 2, 0, 3])
     >>> ctx = StructuralContext.build(b.build(), walks_per_node=4, walk_length=4, random_state=0)
@@ -41,13 +44,25 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from vastgraph.validation import check_int
+from dataclasses import dataclass
+
 from vastgraph.errors import EmptyInputError, ValidationError
-from vastgraph.graph.store import GraphStore
+from vastgraph.graph.builder import GraphBuilder
+from vastgraph.graph.view import GraphView
 from vastgraph.sampling.anonymous import AnonymousWalkVocabulary, anonymize, receptive_radius, walk_types
-from vastgraph.seeding import seed_from
 from vastgraph.sampling.walks import random_walks, walk_edge_type
-from vastgraph.validation import check_positive
+from vastgraph.seeding import seed_from
+from vastgraph.validation import check_int, check_positive
+
+UNION_ETYPE = ("node", "link", "node")
+
+
+def check_graph(graph: Any, caller: str) -> GraphView:
+    """``graph`` when it is a :class:`~vastgraph.graph.view.GraphView`, else a :class:`ValidationError`."""
+    if not isinstance(graph, GraphView):
+        raise ValidationError(f"{caller}: graph={type(graph).__name__}; expected a vastgraph graph (a GraphView, "
+                              "e.g. a GraphStore)")
+    return graph
 
 
 def _csr_from_rows(row_of_item: np.ndarray, n_rows: int) -> np.ndarray:
@@ -145,13 +160,13 @@ class StructuralContext:
 
     # ------------------------------------------------------------------------------- building
     @classmethod
-    def build(cls, graph: GraphStore, *, etype: Any = None, walks_per_node: int = 50, walk_length: int = 8,
+    def build(cls, graph: GraphView, *, etype: Any = None, walks_per_node: int = 50, walk_length: int = 8,
               p: float = 0.25, q: float = 1.0, min_count: int = 2, window: int = 4, random_state: Any = None,
               progress: Callable[[int, int], Any] | None = None) -> "StructuralContext":
         """Sample the walks of every node and derive types, radii, pairs and statistics.
 
         Args:
-            graph: a :class:`~vastgraph.graph.store.GraphStore` with at least one edge of ``etype``.
+            graph: a graph (:class:`~vastgraph.graph.view.GraphView`) with at least one edge of ``etype``.
             etype: the edge type to walk (same node type at both ends); default the only one.
             walks_per_node: walks started at every node (>= 1). Default 50.
             walk_length: steps ``l`` per walk (>= 2); walks hold ``l + 1`` nodes. Default 8.
@@ -170,8 +185,7 @@ class StructuralContext:
             SchemaError: unknown ``etype``.
             EmptyInputError: no nodes or no edges.
         """
-        if not isinstance(graph, GraphStore):
-            raise ValidationError(f"graph={type(graph).__name__}: expected a vastgraph GraphStore")
+        check_graph(graph, "StructuralContext.build")
         wpn = check_int("walks_per_node", walks_per_node, 1)
         length = check_int("walk_length", walk_length, 2)
         check_positive("p", p)
@@ -219,7 +233,7 @@ class StructuralContext:
         return self._zscored
 
     # ------------------------------------------------------------------------------- sampling
-    def _check_nodes(self, nodes: Any) -> np.ndarray:
+    def _node_ids(self, nodes: Any) -> np.ndarray:
         v = np.asarray(nodes, dtype=np.int64).reshape(-1)
         if v.size and (v.min() < 0 or v.max() >= self.num_nodes):
             raise ValidationError(f"nodes: ids in [{int(v.min())}, {int(v.max())}]; expected dense ids in "
@@ -244,7 +258,7 @@ class StructuralContext:
             ``pair_nbr`` (int64), neighbour (int64) and type (int64) ids, and a bool mask that is
             False for nodes without pairs (their entries are meaningless).
         """
-        v = self._check_nodes(nodes)
+        v = self._node_ids(nodes)
         pos, valid = self._draw(self.pair_indptr, v, k, rng)
         if self.pair_nbr.size == 0:
             zero = np.zeros_like(pos)
@@ -253,7 +267,7 @@ class StructuralContext:
 
     def sample_contexts(self, nodes: Any, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``k`` skip-gram contexts per node: ``(context ids int64, valid)``, each ``(len(nodes), k)``."""
-        v = self._check_nodes(nodes)
+        v = self._node_ids(nodes)
         pos, valid = self._draw(self.ctx_indptr, v, k, rng)
         if self.ctx_nodes.size == 0:
             return np.zeros_like(pos), valid
@@ -270,7 +284,7 @@ class StructuralContext:
         Returns:
             int64 ``(m,)`` arrays ``i, j, k``, ``m <= len(nodes) · per_node``.
         """
-        v = np.repeat(self._check_nodes(nodes), int(per_node))
+        v = np.repeat(self._node_ids(nodes), int(per_node))
         lo = self.above_indptr[v]
         cnt = self.above_indptr[v + 1] - lo
         keep = (cnt > 0) & (cnt < self.n_types)
@@ -291,3 +305,129 @@ class StructuralContext:
     def __repr__(self) -> str:
         return (f"StructuralContext(num_nodes={self.num_nodes}, n_types={self.n_types}, "
                 f"n_walks={self.walks.shape[0]}, n_pairs={self.pair_nbr.size})")
+
+
+# ----------------------------------------------------------------------------------- GraLSP batches
+@dataclass
+class HopBlock:
+    """One sampled hop of a GraLSP batch: pairs from ``n_target`` target rows into the next node set.
+
+    ``target``/``source`` index the targets (a prefix of the sources) and the sources; ``types``
+    are walk-type ids and ``pairs`` the pairs' positions in the context arrays (all int64 ``(P,)``).
+    """
+
+    n_target: int
+    target: np.ndarray
+    source: np.ndarray
+    types: np.ndarray
+    pairs: np.ndarray
+
+
+def sample_blocks(context: StructuralContext, nodes: np.ndarray, num_samples: int, num_layers: int,
+                  rng: np.random.Generator) -> tuple[list[np.ndarray], list[HopBlock]]:
+    """Sample ``num_layers`` hops of ``num_samples`` pairs per node around distinct ``nodes``.
+
+    Returns:
+        ``(node_sets, blocks)``: ``node_sets[0] = nodes`` and ``node_sets[k+1]`` = ``node_sets[k]``
+        followed by the new neighbours of hop ``k``; ``blocks[k]`` maps ``node_sets[k]`` (targets)
+        to ``node_sets[k+1]`` (sources).
+
+    Example:
+        >>> b = GraphBuilder(directed=False)
+        >>> _ = b.add_edges([0, 1, 2, 2], [1, 2, 0, 3])
+        >>> ctx = StructuralContext.build(b.build(), walks_per_node=4, walk_length=4, random_state=0)
+        >>> sets, blocks = sample_blocks(ctx, np.array([2, 0]), 3, 2, np.random.default_rng(0))
+        >>> sets[0].tolist(), len(blocks), bool((sets[1][:2] == sets[0]).all())
+        ([2, 0], 2, True)
+    """
+    sets, blocks = [nodes], []
+    cur = nodes
+    for _ in range(num_layers):
+        pos, nbr, typ, valid = context.sample_pairs(cur, num_samples, rng)
+        keep = valid.ravel()
+        tgt = np.repeat(np.arange(cur.size, dtype=np.int64), num_samples)[keep]
+        nbr, typ, pos = nbr.ravel()[keep], typ.ravel()[keep], pos.ravel()[keep]
+        uniq, first, inv = np.unique(np.concatenate([cur, nbr]), return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # cur (distinct) keeps rows 0..len(cur)-1
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        blocks.append(HopBlock(cur.size, tgt, rank[inv.reshape(-1)[cur.size:]], typ, pos))
+        cur = uniq[order]
+        sets.append(cur)
+    return sets, blocks
+
+
+# ----------------------------------------------------------------------------------- typed graphs
+def resolve_etypes(graph: GraphView, etype: Any) -> list:
+    """The edge types a relational model uses: all (None), one spelling, or a list of spellings."""
+    if etype is None:
+        etypes = list(graph.edge_types)
+    elif isinstance(etype, list):
+        etypes = [graph.edge_type(tuple(e) if isinstance(e, list) else e) for e in etype]
+    else:
+        etypes = [graph.edge_type(etype)]
+    if not etypes:
+        raise EmptyInputError("the graph has no edge types")
+    return etypes
+
+
+def union_view(graph: GraphView, etypes: list) -> tuple[GraphView, np.ndarray, np.ndarray, list[str]]:
+    """All nodes under global ids, with the given edge types in both directions, as one edge type.
+
+    A directed edge type ``(s, rel, d)`` yields two relations, ``rel`` (s → d) and ``rev_rel``
+    (d → s); an undirected one within one node type yields one.
+
+    Returns:
+        ``(view, keys, rels, names)``: the view graph (node type ``"node"``, edge type
+        ``node:link:node``), the sorted int64 keys ``src · N + dst`` of its entries with each entry's
+        relation id (first relation wins for equal keys), and the relation names.
+
+    Example:
+        >>> b = GraphBuilder(directed=True)
+        >>> _ = b.add_edges(["q1", "q2"], ["a1", "a1"], etype=("query", "click", "ad"))
+        >>> view, keys, rels, names = union_view(b.build(), [("query", "click", "ad")])
+        >>> view.num_nodes(), names
+        (3, ['click', 'rev_click'])
+    """
+    check_graph(graph, "union_view")
+    offsets = graph.node_offsets()
+    n = int(sum(graph.num_nodes(t) for t in graph.node_types))
+    srcs, dsts, rels, names = [], [], [], []
+    for et in etypes:
+        et = graph.edge_type(et)
+        edges = graph.coo(et)
+        s = edges.src.astype(np.int64) + offsets[et.src]
+        d = edges.dst.astype(np.int64) + offsets[et.dst]
+        symmetric = et.src == et.dst and graph.is_undirected(et)
+        srcs.append(s)
+        dsts.append(d)
+        rels.append(np.full(s.size, len(names), np.int64))
+        names.append(et.rel)
+        if not symmetric:
+            srcs.append(d)
+            dsts.append(s)
+            rels.append(np.full(s.size, len(names), np.int64))
+            names.append(f"rev_{et.rel}")
+    src, dst, rel = np.concatenate(srcs), np.concatenate(dsts), np.concatenate(rels)
+    if src.size == 0:
+        raise EmptyInputError(f"edge types {', '.join(map(str, etypes))} hold no edges")
+    b = GraphBuilder(directed=True, duplicates="first", id_mode="dense", node_types=["node"])
+    b.add_nodes("node", count=n)
+    b.add_edges(src, dst, etype=UNION_ETYPE)
+    keys = src * n + dst
+    order = np.lexsort((rel, keys))
+    return b.build(), keys[order], rel[order], names
+
+
+def walk_relations(context: StructuralContext, keys: np.ndarray, rels: np.ndarray) -> np.ndarray:
+    """Relation id of every ``(neighbour, type)`` pair of ``context``: the relation of its walk's first step.
+
+    ``keys``/``rels`` come from :func:`union_view` (the context must be built on that view); with
+    parallel edges of several relations the first in schema order wins. Returns int64 ``(P,)``.
+    """
+    w = context.walks
+    first = w[:, 1].astype(np.int64)
+    q = w[:, 0].astype(np.int64) * context.num_nodes + first
+    at = np.minimum(np.searchsorted(keys, q), keys.size - 1)
+    walk_rel = np.where((first >= 0) & (keys[at] == q), rels[at], 0)
+    return np.repeat(walk_rel, np.diff(context.walk_pair_indptr)).astype(np.int64)
