@@ -209,6 +209,83 @@ def _predicted_ctr(world: Any, click_model: Any, queries: np.ndarray, cand: np.n
     return out
 
 
+@dataclass
+class AuctionInputs:
+    """What a replay of one day needs besides the bids: traffic, candidates, click model and uniforms.
+
+    Shared by :func:`replay_auction` and the bidding replay (:mod:`vastgraph.ads.bidding.market`),
+    so every bidder sees the same candidates and the same random numbers.
+
+    Attributes:
+        traffic: the arrivals ``(time, query, ...)`` in time order; arrivals: their number ``m``.
+        queries: the distinct query ids ``(n_q,)``; qrow: each arrival's row in them ``(m,)``.
+        cand: candidate ad positions per query row ``(n_q, k)`` (-1: none); pctr: ranking pCTR ``(n_q, k)``.
+        p_click: hidden click probability per slot ``(n_q, k, slots)``; p_conv: conversion probability ``(n_q, k)``.
+        u_click, u_conv: the uniforms ``(m, slots)``. bid: each ad's logged bid; adv_of: each ad's advertiser row.
+        slots, reserve: auction parameters.
+    """
+
+    traffic: pd.DataFrame
+    arrivals: int
+    queries: np.ndarray
+    qrow: np.ndarray
+    cand: np.ndarray
+    pctr: np.ndarray
+    p_click: np.ndarray
+    p_conv: np.ndarray
+    u_click: np.ndarray
+    u_conv: np.ndarray
+    bid: np.ndarray
+    adv_of: np.ndarray
+    slots: int
+    reserve: float
+
+
+def auction_inputs(world: Any, day: int, retriever: Any, *, k_candidates: int = 50, slots: int | None = None,
+                   reserve_price: float | None = None, click_model: Any = None, traffic: pd.DataFrame | None = None,
+                   random_state: Any = 0) -> AuctionInputs:
+    """The inputs of a replay of ``day`` (see :func:`replay_auction` for the arguments).
+
+    Example:
+        >>> from vastgraph.ads.world import generate_world
+        >>> from vastgraph.ads.retrieval import RelevanceRetriever
+        >>> w = generate_world(n_queries=40, n_ads=30, n_advertisers=5, n_days=2, events_per_day=400)
+        >>> inp = auction_inputs(w, 1, RelevanceRetriever(w, day=1), k_candidates=5)
+        >>> inp.cand.shape[1], inp.u_click.shape == (inp.arrivals, inp.slots)
+        (5, True)
+    """
+    d = check_int("day", day, 0)
+    k = check_int("k_candidates", k_candidates, 1)
+    n_slots = check_int("slots", world.params["slots"] if slots is None else slots, 1)
+    reserve = check_float("reserve_price", world.params["reserve_price"] if reserve_price is None else reserve_price,
+                          low=0.0, low_open=False)
+    if not hasattr(retriever, "retrieve"):
+        raise ValidationError(f"retriever: got {type(retriever).__name__}; expected an object with retrieve(query_ids, k)")
+    tr = _traffic(world, d, traffic)
+    seed = int(seed_from(random_state))
+    m = len(tr)
+    adv_of = world.ads["advertiser_index"].to_numpy().astype(np.int64)
+    qrow, uq = pd.factorize(tr["query"].to_numpy(dtype=object))
+    uq = np.asarray(uq, dtype=object)
+    if uq.size:
+        world.relevance(uq, np.full(uq.size, world.ads["ad"].iloc[0], dtype=object))  # unknown query ids raise
+    cand = _candidates(world, retriever, uq, k, d) if uq.size else np.zeros((0, k), np.int64)
+    pctr = _predicted_ctr(world, click_model, uq, cand, d)
+    ok = cand >= 0
+    qf = np.repeat(uq, k)[ok.ravel()]
+    af = world.ads["ad"].to_numpy(dtype=object)[cand[ok]]
+    p_click = np.zeros(cand.shape + (n_slots,))
+    for j in range(n_slots):  # positions, each vectorised
+        p_click[..., j][ok] = world.click_probability(qf, af, np.full(qf.size, j + 1, np.int64)) if qf.size else 0.0
+    p_conv = np.zeros(cand.shape)
+    p_conv[ok] = world.conversion_probability(qf, af) if qf.size else 0.0
+    rng = np.random.default_rng(seed)
+    u_click, u_conv = rng.random((m, n_slots)), rng.random((m, n_slots))
+    return AuctionInputs(traffic=tr, arrivals=m, queries=uq, qrow=qrow.astype(np.int64), cand=cand, pctr=pctr,
+                         p_click=p_click, p_conv=p_conv, u_click=u_click, u_conv=u_conv,
+                         bid=world.ads["bid"].to_numpy(np.float64), adv_of=adv_of, slots=n_slots, reserve=reserve)
+
+
 def replay_auction(world: Any, day: int, retriever: Any, *, k_candidates: int = 50, slots: int | None = None,
                    reserve_price: float | None = None, click_model: Any = None, budgets: Any = None,
                    traffic: pd.DataFrame | None = None, method: str | None = None, random_state: Any = 0,
@@ -252,28 +329,12 @@ def replay_auction(world: Any, day: int, retriever: Any, *, k_candidates: int = 
     if progress is not None and not callable(progress):
         raise ValidationError(f"progress={progress!r}: expected None or a callable(done, total)")
     budget = _budgets(world, budgets)
-    tr = _traffic(world, d, traffic)
-    seed = int(seed_from(random_state))
-    m = len(tr)
+    inp = auction_inputs(world, d, retriever, k_candidates=k, slots=n_slots, reserve_price=reserve,
+                         click_model=click_model, traffic=traffic, random_state=random_state)
+    tr, m, qrow, cand, pctr = inp.traffic, inp.arrivals, inp.qrow, inp.cand, inp.pctr
+    p_click, p_conv, u_click, u_conv = inp.p_click, inp.p_conv, inp.u_click, inp.u_conv
     adv_ids = world.advertisers["advertiser"].to_numpy(dtype=object)
-    adv_of = world.ads["advertiser_index"].to_numpy().astype(np.int64)
-    qrow, uq = pd.factorize(tr["query"].to_numpy(dtype=object))
-    uq = np.asarray(uq, dtype=object)
-    if uq.size:
-        world.relevance(uq, np.full(uq.size, world.ads["ad"].iloc[0], dtype=object))  # unknown query ids raise
-    cand = _candidates(world, retriever, uq, k, d) if uq.size else np.zeros((0, k), np.int64)
-    pctr = _predicted_ctr(world, click_model, uq, cand, d)
-    ok = cand >= 0
-    qf = np.repeat(uq, k)[ok.ravel()]
-    af = world.ads["ad"].to_numpy(dtype=object)[cand[ok]]
-    p_click = np.zeros(cand.shape + (n_slots,))
-    for j in range(n_slots):  # positions, each vectorised
-        p_click[..., j][ok] = world.click_probability(qf, af, np.full(qf.size, j + 1, np.int64)) if qf.size else 0.0
-    p_conv = np.zeros(cand.shape)
-    p_conv[ok] = world.conversion_probability(qf, af) if qf.size else 0.0
-    rng = np.random.default_rng(seed)
-    u_click, u_conv = rng.random((m, n_slots)), rng.random((m, n_slots))
-    bid = world.ads["bid"].to_numpy(np.float64)
+    adv_of, bid = inp.adv_of, inp.bid
     remaining = budget.copy()
     parts = []
     for lo in range(0, max(m, 1), ch):  # chunks of arrivals in time order; budgets carry over

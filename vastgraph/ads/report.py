@@ -99,6 +99,23 @@ def _freshness(rows: list[dict[str, Any]]) -> Any:
     return fig
 
 
+def _spend_curves(curves: dict[str, list[float]]) -> Any:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for name, ys in curves.items():
+        x = np.arange(1, len(ys) + 1) / len(ys) * 24.0
+        ax.plot(x, ys, lw=2.2 if name in ("dt", "diffusion") else 1.4, ls="--" if "no graph" in name else "-",
+                label=name)
+    ax.plot([0, 24], [0, 1], color="#aaa", lw=0.8, ls=":", label="even pacing")
+    ax.set_xlabel("hour of the held-out day")
+    ax.set_ylabel("share of the budget spent")
+    ax.set_xlim(0, 24)
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def _projection(keyed: Any, graph: Any) -> Any:
     """Ads embedded by a method, 2-D PCA, one colour per hidden top-level category."""
     from sklearn.decomposition import PCA
@@ -141,6 +158,15 @@ def write_report(res: Any, path: str | os.PathLike, title: str = "vastgraph: sea
         rep.table(f"day {w['test_day']} traffic, generalised second-price auction, advertiser budgets, "
                   "same random numbers for every method; ratios against the co-click baseline", arows)
         rep.figure(_auction_bars(res.auction_table), "ROI, GMV and clicks by candidate generator (ratio to co-click)")
+    bidding = getattr(res, "bidding", None)
+    if bidding:
+        rep.heading("Auto-bidding")
+        keep = ("policy", "episodes", "value", "score", "roi", "budget_use", "violations", "over_budget", "train_s")
+        rep.table(f"one episode per advertiser on day {w['test_day']} (episode budget and target CPA per advertiser, "
+                  "other advertisers bid as logged); value = expected conversion value won, score = value with the "
+                  "CPA penalty min(1, (target/CPA)^2); violations = share of episodes over the target CPA; "
+                  "over_budget must be 0", [{k: r.get(k) for k in keep} for r in bidding])
+        rep.figure(_spend_curves(res.bidding_curves), "Budget spent over the day, mean over episodes, per policy")
     if res.click_model:
         rep.heading("Click-through model")
         rep.table("AUC / log-loss on the held-out day", res.click_model)

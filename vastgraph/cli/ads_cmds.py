@@ -30,6 +30,11 @@ def run_and_report(cfg: Any, out: Path) -> Any:
         print_table("auction replay of the held-out day (ratios vs co-click)",
                     [{k: r.get(k) for k in ("method", "clicks", "gmv", "roi", "gmv_ratio", "roi_ratio")}
                      for r in res.auction_table])
+    if getattr(res, "bidding", None):
+        print_table("auto-bidding on the held-out day (value, ROI, budget use, CPA violations, over budget)",
+                    [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
+                      if k in ("policy", "value", "score", "roi", "budget_use", "violations", "over_budget", "train_s")}
+                     for r in res.bidding])
     if res.click_model:
         print_table("click model (held-out day)",
                     [{k: r.get(k) for k in ("click model", "auc", "logloss")} for r in res.click_model])
@@ -52,13 +57,16 @@ def run(
     events: Optional[Path] = typer.Option(None, help="Your own log (Parquet/CSV; overrides the config)."),
     methods: Optional[str] = typer.Option(None, help="Comma-separated methods (overrides the config)."),
     seed: Optional[int] = typer.Option(None, help="Seed (overrides the config)."),
+    bidders: Optional[str] = typer.Option(None, help="Comma-separated auto-bidders replayed on the held-out day: "
+                                                     "fixed, pid, online-lp, dt, diffusion, or 'all'."),
 ) -> None:
     """Run the search-ads pipeline: graph, retrieval methods, metrics, click model, auction replay, report."""
     from vastgraph.ads.pipeline import _validated, load_config
 
     raw: dict[str, Any] = load_config(config).model_dump(exclude_unset=True) if config is not None else {}
     for key, val in (("preset", preset), ("events", str(events) if events else None), ("seed", seed),
-                     ("methods", methods.split(",") if methods else None)):
+                     ("methods", methods.split(",") if methods else None),
+                     ("bidders", [b.strip() for b in bidders.split(",") if b.strip()] if bidders else None)):
         if val is not None:
             raw[key] = val
     run_and_report(_validated(raw), out)
