@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vastgraph.datasets.hierarchies import hierarchical_sbm
-from vastgraph.embed.community_tree import read_tree_file, recursive_louvain, tree_from_paths
+from vastgraph.embed.community_tree import read_tree_file, recursive_louvain, recursive_spectral, tree_from_paths
 from vastgraph.embed.keyed_embeddings import KeyedEmbeddings
 from vastgraph.embed.spacene import SpaceNE, level_dimensions, load_state
 from vastgraph.errors import ParseError, ValidationError
@@ -38,7 +38,8 @@ def test_objective_decreases_and_outputs(graph):
     m = _fit(graph, epochs=15, lr=0.05)
     assert m.losses_[-1] < 0.9 * m.losses_[0]
     assert m.embedding_.shape == (72, 12) and m.embedding_.dtype == np.float32
-    assert set(m.terms_) == {"proximity", "membership", "sibling", "low_rank"}
+    assert set(m.terms_) == {"proximity", "cross", "sibling", "low_rank"}
+    assert [z.shape for z in m.coordinates_] == [(72, 12), (72, 9), (72, 7)]
     assert len(m.effective_dims_) == 2
     for lv, eff in enumerate(m.effective_dims_, start=1):
         assert 0 < eff <= m.level_dims_[lv]
@@ -91,6 +92,7 @@ def test_auto_tree_and_levels(graph):
     assert (t.parents[1][t.paths[:, 1]] == t.paths[:, 0]).all()
     m = _fit(graph, tree="auto", levels=2, branching=3)
     assert m.tree_.levels == 2
+    assert _fit(graph, tree="louvain", levels=2).tree_.levels == 2
     m1 = _fit(graph, levels=1)   # a given tree is cut below `levels`
     assert m1.tree_.levels == 1 and len(m1.bases_) == 1
 
@@ -140,7 +142,9 @@ def test_tree_file_errors_name_the_line(graph, tmp_path, text, match):
     ({"negative": -1}, "negative"),
     ({"lr": 0.0}, "lr"),
     ({"shrink": 1.0}, "shrink"),
-    ({"membership": -1.0}, "membership"),
+    ({"cross": -1.0}, "cross"),
+    ({"level_weight": 1.0}, "level_weight"),
+    ({"detail": -0.1}, "detail"),
     ({"huber_delta": 0}, "huber_delta"),
     ({"rank_every": 0}, "rank_every"),
     ({"window": -1}, "window"),
@@ -176,3 +180,43 @@ def test_registry_entry():
     from vastgraph.embed.registry import get_embedder
 
     assert get_embedder("spacene") is SpaceNE
+
+
+def test_spectral_tree_recovers_planted_hierarchy():
+    from sklearn.metrics import adjusted_rand_score
+
+    g = hierarchical_sbm(2, 3, block_size=12, p_in=0.7, decay=0.1, random_state=1)
+    path = g.node_data(None, "path")
+    t = recursive_spectral(g, levels=2, branching=3, random_state=0)
+    assert t.sizes == [3, 9]
+    assert (t.parents[1][t.paths[:, 1]] == t.paths[:, 0]).all()
+    assert adjusted_rand_score(path[:, 0], t.paths[:, 0]) > 0.95
+    assert adjusted_rand_score(path[:, 1], t.paths[:, 1]) > 0.9
+    free = recursive_spectral(g, levels=1, random_state=0)   # branching from the eigengap
+    assert free.sizes == [3]
+    # no part under min_size is created: the 12-node leaves split into at most 2 parts of >= 5
+    small = recursive_spectral(g, levels=3, branching=3, min_size=5, random_state=0)
+    assert np.bincount(small.paths[:, 2]).min() >= 5 and small.sizes[2] <= 18
+
+
+def test_output_is_coarse_to_fine(graph):
+    """k-means on the output recovers the true tree's top level exactly and the level weights
+    order the components: the depth-1 part of a vector dominates its norm."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    m = _fit(graph, epochs=10, lr=0.05)
+    path = graph.node_data(None, "path")
+    pred = KMeans(3, n_init=4, random_state=0).fit_predict(m.embedding_)
+    assert adjusted_rand_score(path[:, 0], pred) == 1.0
+    U1 = np.stack([m.basis(1, c) for c in range(3)])
+    x = m.embedding_.astype(np.float64)
+    z0 = m.coordinates_[0].astype(np.float64)
+    rest = x - m.detail * z0 / np.sqrt(np.mean(np.sum(z0 ** 2, axis=1)))
+    # beyond the root detail β·ẑ^0, every vector lies in its depth-1 community's subspace
+    U = U1[m.tree_.paths[:, 0]]
+    proj = np.einsum("nij,nj->ni", U, np.einsum("nji,nj->ni", U, rest))
+    assert np.abs(rest - proj).max() < 1e-4
+    flat = _fit(graph, epochs=10, lr=0.05, level_weight=0.1)
+    a = np.linalg.norm(flat.embedding_ - m.embedding_, axis=1)
+    assert a.mean() > 0.1   # the level weight changes the composition

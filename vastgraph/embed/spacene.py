@@ -12,53 +12,59 @@ node data or a ``node path/to/community`` file, or built by recursive Louvain; s
 Subspaces. The root owns ``R^{d_0}`` (``d_0 = dimensions``). A community ``c`` at depth ``ℓ`` owns an
 orthonormal basis ``B_c ∈ R^{d_{ℓ−1} × d_ℓ}`` of a ``d_ℓ``-dimensional subspace of its parent's
 space, ``d_0 > d_1 > … > d_L`` (``level_dims``), so its absolute basis ``U_c = B_{c_1} B_{c_2} … B_c``
-(``d_0 × d_ℓ``, orthonormal) is nested in all its ancestors'. Node ``v`` has a free vector
-``x_v ∈ R^{d_0}`` (the output embedding) and a context vector ``y_v ∈ R^{d_0}``; their coordinates
-in community ``c ∋ v`` are ``z_v^c = U_c^T x_v`` and ``w_v^c = U_c^T y_v`` (``z^{root} = x``).
+(``d_0 × d_ℓ``, orthonormal) is nested in all its ancestors'. Node ``v`` has, per depth
+``ℓ = 0 … L``, coordinates ``z_v^ℓ ∈ R^{d_ℓ}`` in the subspace of its community ``c_ℓ(v)`` (depth 0:
+the root space) and context coordinates ``w_v^ℓ``.
 
-Objective (minimised on mini-batches ``E_b`` of positive pairs; ``c_ℓ(v)`` is ``v``'s depth-``ℓ``
-community, ``σ`` the logistic function):
+Objective (minimised on mini-batches ``E_b`` of positive pairs; ``σ`` the logistic function):
 
-    J = Σ_{ℓ=0..L} 1/|E_b| Σ_{(u,v) ∈ E_b : c_ℓ(u) = c_ℓ(v)} [ −log σ(z_u·w_v) − Σ_{k=1..K} log σ(−z_u·w_{n_k}) ]
-        + μ   · 1/N Σ_v Σ_{ℓ=1..L} ( ‖x_v‖² − ‖z_v^{c_ℓ(v)}‖² )
+    J = Σ_{ℓ=0..L} 1/|E_b| Σ_{(u,v) ∈ E_b : c_ℓ(u) = c_ℓ(v)} [ −log σ(z_u^ℓ·w_v^ℓ) − Σ_{k=1..K} log σ(−z_u^ℓ·w_{n_k}^ℓ) ]
+        + λ_c · Σ_{ℓ=1..L} 1/|E_b| Σ_{(u,v) ∈ E_b : c_ℓ(u) ≠ c_ℓ(v), siblings} −log σ((B_{c_ℓ(u)} z_u^ℓ)·(B_{c_ℓ(v)} w_v^ℓ))
         + λ_s · Σ_{ℓ=1..L} mean_{siblings a ≠ b at depth ℓ} ‖B_a^T B_b‖_F² / d_ℓ
-        + λ_r · 1/N Σ_{ℓ=1..L} Σ_{c at depth ℓ} Σ_i h_δ(σ_i(Z_c))
+        + λ_r · 1/N Σ_{ℓ=1..L} Σ_{c at depth ℓ} Σ_i h_δ(σ_i(Z_c^ℓ))
 
 1. *Intra-community proximity* (the paper's proximity within each community's subspace): skip-gram
-   with ``K = negative`` negatives, scored in the community's subspace (all ``z, w`` above are taken
-   in ``c_ℓ(u)``); negatives ``n_k`` are drawn from the members of ``c_ℓ(u)`` with probability
-   ∝ degree^0.75, so each level discriminates among its own members. A pair counts at every depth
-   down to its lowest common community. **Deviations:** positives are DeepWalk co-occurrences
-   (pairs at most ``window`` apart on uniform random walks over the whole graph; ``window=0``: the
-   edges), an epoch drawing as many pairs as the graph stores edges; scores use separate context
-   vectors (with one shared vector per node the skip-gram objective barely moved from its start).
-2. *Membership* (vertices of a community live in its subspace): ``‖x‖² − ‖U_c^T x‖²`` is the
-   squared distance of ``x_v`` from its community's subspace. **Deviation:** the paper represents a
-   vertex inside its subspace exactly; here it is a soft penalty (weight ``μ = membership``) so a
-   vertex misplaced by an automatic tree is not locked into the wrong subspace.
-3. *Sibling separation* (the paper's inter-community term): overlap of sibling subspaces, measured
-   in their common parent's coordinates (``U_a^T U_b = B_a^T B_b``); zero when orthogonal.
+   with ``K = negative`` negatives in the community's coordinates; negatives ``n_k`` are drawn from
+   the members of ``c_ℓ(u)`` with probability ∝ degree^0.75, so each level discriminates among its
+   own members (what separates ``c``'s children). **Deviations:** positives are DeepWalk
+   co-occurrences (pairs at most ``window`` apart on uniform random walks; ``window=0``: the edges),
+   an epoch drawing as many pairs as the graph stores edges; separate context vectors; per-level
+   coordinates are free parameters (the paper's layer-by-layer training, done jointly here).
+2. *Cross-community proximity*: a pair that co-occurs across sibling communities is scored in their
+   parent's coordinates through both bases (at most ``CROSS_PAIRS`` sampled pairs per level and
+   step), which is what moves sibling subspaces towards each other against term 3.
+3. *Sibling separation* (the paper's inter-community term): overlap of sibling subspaces in their
+   parent's coordinates (``U_a^T U_b = B_a^T B_b``); zero when orthogonal.
 4. *Low rank* (the paper's dimension constraint, made differentiable): the Huber-smoothed nuclear
-   norm of each community's coordinate matrix ``Z_c = [z_v^c]_{v ∈ c}``,
-   ``h_δ(s) = s²/(2δ)`` for ``s ≤ δ`` else ``s − δ/2``, computed from the eigenvalues ``λ = s²`` of the
-   Gram matrix ``Z_c^T Z_c`` (so no square root is taken near zero). **Deviation:** Huber smoothing
-   stands for the paper's own differentiable approximation, which could not be checked; the term
-   is evaluated every ``rank_every`` steps with weight ``λ_r · rank_every`` (its eigenvalue
-   gradients cost more than the rest of a step).
+   norm of each community's coordinate matrix ``Z_c^ℓ = [z_v^ℓ]_{v ∈ c}``,
+   ``h_δ(s) = s²/(2δ)`` for ``s ≤ δ`` else ``s − δ/2``, from the eigenvalues ``λ = s²`` of the Gram
+   matrix (no square root near zero), evaluated every ``rank_every`` steps with weight
+   ``λ_r · rank_every``. **Deviation:** Huber smoothing stands for the paper's own approximation.
 
-Optimisation: Adam on all parameters (learning rate ``lr``), an epoch being one pass over the edges
-in shuffled mini-batches; after every step each ``B_c`` is retracted onto the Stiefel manifold by a
-QR decomposition with the signs of ``R``'s diagonal made positive, so ``B_c^T B_c = I`` to float32
-precision (checked < 1e-5). **Deviation:** the paper trains layer by layer to save memory; here
-all levels train jointly (the parameter count is ``N d_0 + Σ_c d_{ℓ−1} d_ℓ``, small for trees of a
-few thousand communities).
+Output (coarse to fine; **deviation**: the paper's vertex vector is its leaf-subspace vector). With
+``ẑ^ℓ`` the depth-``ℓ`` coordinates scaled to unit root-mean-square norm and ``e_ℓ = 1_{d_ℓ}/√d_ℓ``
+(the centre direction of a community's subspace),
 
-Outputs: ``embedding_`` (``x``), ``bases_`` (per depth ``(C_ℓ, d_{ℓ−1}, d_ℓ)``), :meth:`basis` (absolute
-``U_c``), ``level_dims_`` and ``effective_dims_`` (per depth, the mean over communities of two or
-more nodes of the number of singular values of ``Z_c`` that hold 90% of its energy).
-:meth:`save_state` writes the bases and the tree beside a saved embedding.
+    x_v = β ẑ_v^0 + Σ_{ℓ=1..L} ρ^{ℓ−1} U_{c_ℓ(v)} (e_ℓ + β ẑ_v^ℓ)
 
-Cost per step: ``O(N Σ_ℓ d_{ℓ−1} d_ℓ + |E_b| (K+1) Σ_ℓ d_ℓ + Σ_c d_ℓ³)``.
+(``ρ = level_weight``, ``β = detail``): every component lies in ``v``'s depth-1 subspace, the
+coarser communities' components dominate the norm, and each level adds the detail that separates
+a community's children. A flat read of ``x`` (k-means, a linear classifier) then sees the top level
+first, which the leaf vector alone does not give when sibling subspaces overlap (``d_ℓ > d_{ℓ−1}/b``).
+
+Optimisation: Adam on all parameters (learning rate ``lr``); after every step each ``B_c`` is
+retracted onto the Stiefel manifold by a QR decomposition with ``diag(R) > 0``, so ``B_c^T B_c = I``
+to float32 precision (checked < 1e-5).
+
+Automatic tree (``tree="auto"``): :func:`~vastgraph.embed.community_tree.recursive_spectral`,
+regularised spectral splits of the walk-co-occurrence PPMI (``tree="louvain"``: recursive Louvain).
+
+Outputs: ``embedding_`` (``x``), ``coordinates_`` (``z^ℓ`` per depth), ``bases_`` (per depth
+``(C_ℓ, d_{ℓ−1}, d_ℓ)``), :meth:`basis` (absolute ``U_c``), ``level_dims_`` and ``effective_dims_``
+(per depth, the mean over communities of two or more nodes of the number of singular values of
+``Z_c^ℓ`` that hold 90% of its energy). :meth:`save_state` writes the bases and the tree.
+
+Cost per step: ``O(|E_b| (K+1) Σ_ℓ d_ℓ + CROSS_PAIRS Σ_ℓ d_{ℓ−1} d_ℓ + Σ_c d_{ℓ−1} d_ℓ² + N Σ_ℓ d_ℓ²/rank_every)``.
 
 Example:
     >>> from vastgraph.datasets.hierarchies import hierarchical_sbm
@@ -78,7 +84,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vastgraph.embed.base import Embedder
-from vastgraph.embed.community_tree import CommunityTree, read_tree_file, recursive_louvain, tree_from_paths
+from vastgraph.embed.community_tree import (CommunityTree, read_tree_file, recursive_louvain, recursive_spectral,
+                                            tree_from_paths)
 from vastgraph.embed.deepwalk import json_params
 from vastgraph.errors import EmptyInputError, SchemaError, ValidationError
 from vastgraph.seeding import derive_int
@@ -89,6 +96,9 @@ if TYPE_CHECKING:
 
 ENERGY = 0.9
 """Share of a community's squared singular values that its effective dimension holds."""
+
+CROSS_PAIRS = 256
+"""Most sibling-crossing pairs per level and step that the cross term scores (a uniform sample)."""
 
 
 def level_dimensions(d0: int, levels: int, level_dims: Any = None, shrink: float = 0.75) -> list[int]:
@@ -152,7 +162,12 @@ class SpaceNE(Embedder):
             (DeepWalk's co-occurrences); 0 uses the edges themselves. Default 5.
         walks_per_node: walks per node (``window > 0``). Default 10.
         walk_length: steps per walk (``window > 0``). Default 40.
-        membership: weight ``μ`` of the distance of ``x_v`` from its communities' subspaces. Default 0.5.
+        cross: weight ``λ_c`` of the co-occurrence of members of sibling communities, scored across
+            their subspaces (what pulls sibling subspaces together against ``sibling``). Default 0.5.
+        level_weight: ``ρ``, the weight of depth ``ℓ``'s components is ``ρ^{ℓ−1}`` in the output, in
+            (0, 1): coarser communities dominate the norm. Default 0.5.
+        detail: ``β``, the weight of the learned within-community coordinates against the community's
+            centre direction in each level's component, >= 0. Default 0.5.
         sibling: weight ``λ_s`` of sibling-subspace overlap. Default 1.0.
         low_rank: weight ``λ_r`` of the Huber-smoothed nuclear norms. Default 0.01.
         huber_delta: Huber threshold ``δ`` (> 0). Default 1.0.
@@ -176,7 +191,8 @@ class SpaceNE(Embedder):
     def __init__(self, dimensions: int = 64, tree: Any = "auto", levels: int | None = None,
                  branching: int | None = None, level_dims: Any = None, shrink: float = 0.75, negative: int = 5,
                  epochs: int = 100, batch_size: int = 1024, lr: float = 0.01, window: int = 5,
-                 walks_per_node: int = 10, walk_length: int = 40, membership: float = 0.5,
+                 walks_per_node: int = 10, walk_length: int = 40, cross: float = 0.5,
+                 level_weight: float = 0.5, detail: float = 0.5,
                  sibling: float = 1.0, low_rank: float = 0.01, huber_delta: float = 1.0, rank_every: int = 10,
                  min_size: int = 4,
                  num_threads: int | None = None, random_state: Any = None,
@@ -194,7 +210,9 @@ class SpaceNE(Embedder):
         self.window = window
         self.walks_per_node = walks_per_node
         self.walk_length = walk_length
-        self.membership = membership
+        self.cross = cross
+        self.level_weight = level_weight
+        self.detail = detail
         self.sibling = sibling
         self.low_rank = low_rank
         self.huber_delta = huber_delta
@@ -211,10 +229,11 @@ class SpaceNE(Embedder):
         spec = self.tree
         if isinstance(spec, os.PathLike):
             spec = os.fspath(spec)
-        if isinstance(spec, str) and spec == "auto":
+        if isinstance(spec, str) and spec in ("auto", "louvain"):
             branching = None if self.branching is None else check_int("branching", self.branching, 2)
-            return recursive_louvain(graph, 3 if levels is None else levels, branching,
-                                     min_size=check_int("min_size", self.min_size, 1), random_state=seed)
+            build = recursive_spectral if spec == "auto" else recursive_louvain
+            return build(graph, 3 if levels is None else levels, branching,
+                         min_size=check_int("min_size", self.min_size, 1), random_state=seed)
         if isinstance(spec, CommunityTree):
             tree = spec
         elif isinstance(spec, str) and spec == "labels":
@@ -255,7 +274,9 @@ class SpaceNE(Embedder):
         epochs = check_int("epochs", self.epochs, 1)
         batch = check_int("batch_size", self.batch_size, 1)
         lr = check_float("lr", self.lr)
-        mu = check_float("membership", self.membership, low_open=False)
+        lam_c = check_float("cross", self.cross, low_open=False)
+        rho = check_float("level_weight", self.level_weight, 0.0, 1.0, high_open=True)
+        beta = check_float("detail", self.detail, low_open=False)
         lam_s = check_float("sibling", self.sibling, low_open=False)
         lam_r = check_float("low_rank", self.low_rank, low_open=False)
         delta = check_float("huber_delta", self.huber_delta)
@@ -280,8 +301,8 @@ class SpaceNE(Embedder):
         if threads is not None:
             torch.set_num_threads(threads)
         try:
-            x, bases, losses, terms = self._train(tree, dims, src, dst, n_edges, negative, epochs, batch, lr, mu,
-                                                  lam_s, lam_r, delta, rank_every, seed, progress)
+            coords, bases, losses, terms = self._train(tree, dims, src, dst, n_edges, negative, epochs, batch, lr,
+                                                       lam_c, lam_s, lam_r, delta, rank_every, seed, progress)
         finally:
             torch.set_num_threads(old)
         self.tree_ = tree
@@ -289,7 +310,9 @@ class SpaceNE(Embedder):
         self.level_dims_ = dims
         self.losses_ = np.asarray(losses, np.float64)
         self.terms_ = terms
-        self.effective_dims_ = self._effective_dims(x)
+        self.coordinates_ = coords
+        self.effective_dims_ = self._effective_dims(coords)
+        x = self._compose(coords, rho, beta)
         meta = {"method": "SpaceNE", "params": json_params(self.get_params()), "level_dims": dims,
                 "effective_dims": self.effective_dims_, "tree": tree.summary()}
         self.keyed_ = KeyedEmbeddings.from_graph(graph, x, meta=meta, copy=False)
@@ -325,9 +348,10 @@ class SpaceNE(Embedder):
         return np.concatenate(us), np.concatenate(vs)
 
     def _train(self, tree: CommunityTree, dims: list[int], src: np.ndarray, dst: np.ndarray, per_epoch: int,
-               negative: int, epochs: int, batch: int, lr: float, mu: float, lam_s: float, lam_r: float,
-               delta: float, rank_every: int, seed: int, progress: ProgressFn | None) -> tuple[np.ndarray, list[np.ndarray],
-                                                                               list[float], dict[str, float]]:
+               negative: int, epochs: int, batch: int, lr: float, lam_c: float, lam_s: float, lam_r: float,
+               delta: float, rank_every: int, seed: int, progress: ProgressFn | None) -> tuple[list[np.ndarray],
+                                                                               list[np.ndarray], list[float],
+                                                                               dict[str, float]]:
         import torch
         import torch.nn.functional as F
 
@@ -336,78 +360,74 @@ class SpaceNE(Embedder):
         gen = torch.Generator().manual_seed(int(derive_int(seed, 1)))
         deg = np.bincount(np.concatenate([src, dst]), minlength=n).astype(np.float64)
         noise = np.power(np.maximum(deg, 1e-3), 0.75)
-        # per level (root first): members sorted by community, and cumulative noise mass in that order
-        samplers = []
+        samplers = []   # per level (root first): members sorted by community, cumulative noise mass
         for lv in range(L + 1):
             if lv == 0:
-                order, starts = np.arange(n, dtype=np.int64), np.array([0, n], np.int64)
-                comm = np.zeros(n, np.int64)
+                order, starts, comm = np.arange(n, dtype=np.int64), np.array([0, n], np.int64), np.zeros(n, np.int64)
             else:
                 order, starts = tree.members(lv)
                 comm = tree.paths[:, lv - 1]
-            cum = np.concatenate([[0.0], np.cumsum(noise[order])])
-            samplers.append((order, starts, cum, comm))
-        x = torch.nn.Parameter(torch.randn(n, dims[0], generator=gen) * (0.1 / np.sqrt(dims[0])))
-        bases = []
-        for lv in range(1, L + 1):
-            g = torch.randn(tree.sizes[lv - 1], dims[lv - 1], dims[lv], generator=gen)
-            bases.append(torch.nn.Parameter(self._retract(g)))
+            samplers.append((order, starts, np.concatenate([[0.0], np.cumsum(noise[order])]), comm))
+        zs = [torch.nn.Parameter((torch.rand(n, d, generator=gen) - 0.5) / d) for d in dims]
+        cs = [torch.nn.Parameter(torch.zeros(n, d)) for d in dims]
+        bases = [torch.nn.Parameter(self._retract(torch.randn(tree.sizes[lv - 1], dims[lv - 1], dims[lv],
+                                                              generator=gen))) for lv in range(1, L + 1)]
         pairs = []   # sibling pairs per level
         for lv in range(1, L + 1):
             par = tree.parents[lv - 1]
-            a, b = np.triu_indices(par.size, 1)
-            same = par[a] == par[b]
-            pairs.append((torch.from_numpy(a[same]), torch.from_numpy(b[same])))
-        paths = torch.from_numpy(tree.paths)
-        n_comm = tree.sizes
-        ctx = torch.nn.Parameter(torch.zeros(n, dims[0]))
-        opt = torch.optim.Adam([x, ctx, *bases], lr=lr)
+            i, j = np.triu_indices(par.size, 1)
+            same = par[i] == par[j]
+            pairs.append((torch.from_numpy(i[same]), torch.from_numpy(j[same])))
+        paths_t = torch.from_numpy(tree.paths)
+        opt = torch.optim.Adam([*zs, *cs, *bases], lr=lr)
         m = src.size
         losses: list[float] = []
-        terms = {}
+        terms: dict[str, float] = {}
         rank_val = 0.0
 
-        def forward(bi: np.ndarray, with_rank: bool) -> tuple[Any, Any, Any, Any, Any]:
-            both = [torch.stack([x, ctx], 1)]   # (N, 2, d_ℓ): node and context coordinates per level
-            for lv in range(1, L + 1):
-                both.append(torch.bmm(both[-1], bases[lv - 1].index_select(0, paths[:, lv - 1])))
-            zs = [b[:, 0] for b in both]
-            cs = [b[:, 1] for b in both]
+        def forward(bi: np.ndarray, with_rank: bool) -> tuple[Any, ...]:
             u, v = src[bi], dst[bi]
-            prox = x.new_zeros(())
+            prox = zs[0].new_zeros(())
+            cross = zs[0].new_zeros(())
             for lv in range(L + 1):
                 order, starts, cum, comm = samplers[lv]
-                sel = np.flatnonzero(comm[u] == comm[v])
-                if sel.size == 0:
-                    continue
-                uu, vv, c = u[sel], v[sel], comm[u[sel]]
-                z, cz = zs[lv], cs[lv]
-                pos = (z[uu] * cz[vv]).sum(-1)
-                prox = prox + F.softplus(-pos).sum() / bi.size
-                if negative:
-                    lo, hi = cum[starts[c]], cum[starts[c + 1]]
-                    r = lo[:, None] + rng.random((sel.size, negative)) * (hi - lo)[:, None]
-                    k = np.searchsorted(cum, r, side="right") - 1
-                    k = np.clip(k, starts[c][:, None], starts[c + 1][:, None] - 1)
-                    neg = torch.from_numpy(order[k])
-                    s = torch.einsum("bd,bkd->bk", z[uu], cz[neg])
-                    prox = prox + F.softplus(s).sum() / bi.size
-            sq = (x * x).sum(-1)
-            memb = sum((sq - (z * z).sum(-1)).clamp_min(0.0) for z in zs[1:]).mean() if L else x.new_zeros(())
-            sib = x.new_zeros(())
+                cu, cv = comm[u], comm[v]
+                sel = np.flatnonzero(cu == cv)
+                if sel.size:
+                    uu, vv, c = u[sel], v[sel], cu[sel]
+                    z = zs[lv][uu]
+                    prox = prox + F.softplus(-(z * cs[lv][vv]).sum(-1)).sum() / bi.size
+                    if negative:
+                        lo, hi = cum[starts[c]], cum[starts[c + 1]]
+                        r = lo[:, None] + rng.random((sel.size, negative)) * (hi - lo)[:, None]
+                        k = np.clip(np.searchsorted(cum, r, side="right") - 1, starts[c][:, None],
+                                    starts[c + 1][:, None] - 1)
+                        s = torch.einsum("bd,bkd->bk", z, cs[lv][torch.from_numpy(order[k])])
+                        prox = prox + F.softplus(s).sum() / bi.size
+                if lv and lam_c > 0:   # co-occurring members of sibling communities: their subspaces meet
+                    pu, pv = (samplers[lv - 1][3][u], samplers[lv - 1][3][v])
+                    sel = np.flatnonzero((pu == pv) & (cu != cv))
+                    if sel.size > CROSS_PAIRS:   # gathered bases cost d_{ℓ−1}·d_ℓ per pair: a sample suffices
+                        sel = rng.choice(sel, CROSS_PAIRS, replace=False)
+                    if sel.size:
+                        B = bases[lv - 1]
+                        a = torch.bmm(B[torch.from_numpy(cu[sel])], zs[lv][u[sel]].unsqueeze(2)).squeeze(2)
+                        b = torch.bmm(B[torch.from_numpy(cv[sel])], cs[lv][v[sel]].unsqueeze(2)).squeeze(2)
+                        cross = cross + F.softplus(-(a * b).sum(-1)).sum() / bi.size
+            sib = zs[0].new_zeros(())
             for lv in range(1, L + 1):
-                a, b = pairs[lv - 1]
-                if a.numel():
+                i, j = pairs[lv - 1]
+                if i.numel():
                     B = bases[lv - 1]
-                    sib = sib + (torch.bmm(B[a].transpose(1, 2), B[b]) ** 2).sum((1, 2)).mean() / dims[lv]
-            rank = x.new_zeros(())
+                    sib = sib + (torch.bmm(B[i].transpose(1, 2), B[j]) ** 2).sum((1, 2)).mean() / dims[lv]
+            rank = zs[0].new_zeros(())
             if lam_r > 0 and with_rank:
                 for lv in range(1, L + 1):
                     z = zs[lv]
-                    gram = torch.zeros(n_comm[lv - 1], dims[lv], dims[lv], dtype=z.dtype)
-                    gram = gram.index_add(0, paths[:, lv - 1], z.unsqueeze(2) * z.unsqueeze(1))
+                    gram = z.new_zeros(tree.sizes[lv - 1], dims[lv], dims[lv])
+                    gram = gram.index_add(0, paths_t[:, lv - 1], z.unsqueeze(2) * z.unsqueeze(1))
                     rank = rank + huber_nuclear(torch.linalg.eigvalsh(gram), delta).sum() / n
-            return prox, memb, sib, rank, prox + mu * memb + lam_s * sib + lam_r * rank_every * rank
+            return prox, cross, sib, rank, prox + lam_c * cross + lam_s * sib + lam_r * rank_every * rank
 
         t0 = time.perf_counter()
         step = 0
@@ -437,15 +457,34 @@ class SpaceNE(Embedder):
                 tot[3] += rank_val
                 steps += 1
             tot /= steps
-            tot[4] = tot[0] + mu * tot[1] + lam_s * tot[2] + lam_r * tot[3]
+            tot[4] = tot[0] + lam_c * tot[1] + lam_s * tot[2] + lam_r * tot[3]
             losses.append(float(tot[-1]))
-            terms = {"proximity": tot[0], "membership": tot[1], "sibling": tot[2], "low_rank": tot[3]}
+            terms = {"proximity": tot[0], "cross": tot[1], "sibling": tot[2], "low_rank": tot[3]}
             if progress is not None:
                 progress((ep + 1) / epochs, float(tot[-1]))
         self.fit_seconds_ = time.perf_counter() - t0
-        out = x.detach().numpy().astype(np.float32)
-        return (out, [B.detach().numpy().astype(np.float32) for B in bases], losses,
-                {k: float(v) for k, v in terms.items()})
+        return ([z.detach().numpy().astype(np.float32) for z in zs],
+                [B.detach().numpy().astype(np.float32) for B in bases], losses,
+                {k: float(val) for k, val in terms.items()})
+
+    def _compose(self, coords: list[np.ndarray], rho: float, beta: float) -> np.ndarray:
+        """``x_v = β ẑ_v^0 + Σ_ℓ ρ^{ℓ−1} U_{c_ℓ(v)} (e_ℓ + β ẑ_v^ℓ)`` (see the module docstring)."""
+        tree, L = self.tree_, self.tree_.levels
+        d0 = self.level_dims_[0]
+
+        def unit(z: np.ndarray) -> np.ndarray:
+            z = z.astype(np.float64)
+            rms = np.sqrt(np.mean(np.sum(z * z, axis=1)))
+            return z / rms if rms > 0 else z
+
+        x = beta * unit(coords[0])
+        U = np.eye(d0)[None]   # absolute bases of the previous depth's communities
+        for lv in range(1, L + 1):
+            U = np.einsum("cij,cjk->cik", U[tree.parents[lv - 1]], self.bases_[lv - 1].astype(np.float64))
+            d = self.level_dims_[lv]
+            local = np.full(d, 1.0 / np.sqrt(d)) + beta * unit(coords[lv])
+            x += rho ** (lv - 1) * np.einsum("nij,nj->ni", U[tree.paths[:, lv - 1]], local)
+        return x.astype(np.float32)
 
     @staticmethod
     def _retract(B: Any) -> Any:
@@ -474,7 +513,7 @@ class SpaceNE(Embedder):
             U = U @ self.bases_[d - 1][cc].astype(np.float64)
         return U
 
-    def _effective_dims(self, x: np.ndarray) -> list[float]:
+    def _effective_dims(self, coords: list[np.ndarray]) -> list[float]:
         out = []
         for lv in range(1, self.tree_.levels + 1):
             order, starts = self.tree_.members(lv)
@@ -483,12 +522,8 @@ class SpaceNE(Embedder):
                 mem = order[starts[c]:starts[c + 1]]
                 if mem.size < 2:
                     continue
-                z = x[mem].astype(np.float64) @ self._basis(lv, c)
-                s2 = np.linalg.svd(z, compute_uv=False) ** 2
-                if s2.sum() <= 0:
-                    ranks.append(0)
-                    continue
-                ranks.append(int(np.searchsorted(np.cumsum(s2) / s2.sum(), ENERGY) + 1))
+                s2 = np.linalg.svd(coords[lv][mem].astype(np.float64), compute_uv=False) ** 2
+                ranks.append(int(np.searchsorted(np.cumsum(s2) / s2.sum(), ENERGY) + 1) if s2.sum() > 0 else 0)
             out.append(float(np.mean(ranks)) if ranks else 0.0)
         return out
 
