@@ -142,7 +142,7 @@ def _spacene_command() -> Callable[..., None]:
     def command(
         store: Path = typer.Argument(..., help="Store folder."),
         out: Path = typer.Argument(..., help="Output embeddings folder (KeyedEmbeddings; bases in state/spacene.npz)."),
-        tree: str = typer.Option("auto", help="Community tree: auto (recursive Louvain), labels, data:NAME, or a file of 'node path/to/community' lines."),
+        tree: str = typer.Option("auto", help="Community tree: auto (recursive spectral splits of walk PPMI), louvain, labels, data:NAME, or a file of 'node path/to/community' lines."),
         levels: Optional[int] = typer.Option(None, help="Tree depth (auto: default 3; a given tree is cut below it)."),
         config: Optional[Path] = typer.Option(None, help="YAML file of the method's parameters."),
         set_: Optional[list[str]] = typer.Option(None, "--set", help="Parameter override key=value (repeatable)."),
