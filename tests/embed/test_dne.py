@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 import pytest
 
-from vastgraph.embed.dne import DNE
+from vastgraph.embed.dne import DNE, UPDATE_SAMPLES_PER_ENTRY
 from vastgraph.embed.dne_kernels import (FenwickNoise, GrowableRows, fenwick_build, fenwick_draw, fenwick_total,
                                          gather_rows)
 from vastgraph.errors import CorruptStoreError, NotFittedError, UnknownIdError, ValidationError
@@ -171,7 +171,8 @@ def test_work_scales_with_the_delta(sbm):
         reports[k] = model.last_update_
     small, big = reports[5], reports[50]
     assert big.edges_trained > 4 * small.edges_trained
-    assert big.samples == 100 * big.edges_trained and small.samples == 100 * small.edges_trained
+    assert big.samples == UPDATE_SAMPLES_PER_ENTRY * big.edges_trained
+    assert small.samples == UPDATE_SAMPLES_PER_ENTRY * small.edges_trained
     # the same-size delta on a graph twice as large does not cost twice as much
     b2 = GraphBuilder(directed=False)
     s, d = base.edge_index()
@@ -180,6 +181,86 @@ def test_work_scales_with_the_delta(sbm):
     rng = np.random.default_rng(1)
     model.partial_fit(GraphDelta().add_edges(rng.choice(ext, 5), rng.choice(ext, 5)))
     assert model.last_update_.edges_trained < 2 * small.edges_trained + 50
+
+
+# ------------------------------------------------------------------------------ selection policy (m="auto")
+def _relative_change(model, delta):
+    """Relative degree change |d' - d| / max(d, d') of every old vertex under ``delta`` (computed apart)."""
+    before = model.graph_
+    deg0 = np.asarray(before.out_degree(), float) + np.asarray(before.in_degree(), float)
+    from vastgraph.graph.delta import apply_delta
+
+    after, _ = apply_delta(before, delta)
+    n0 = deg0.size
+    deg1 = (np.asarray(after.out_degree(), float) + np.asarray(after.in_degree(), float))[:n0]
+    return np.abs(deg1 - deg0) / np.maximum(np.maximum(deg0, deg1), 1e-300)
+
+
+def test_auto_frees_exactly_the_vertices_whose_degree_moved(sbm, one_thread):
+    base, _, _ = sbm
+    model = DNE(dimensions=8, samples=20_000, random_state=0).fit(base)
+    assert model.m == "auto" and model.tau == 0.3
+    ext = base.external_ids()
+    deg = np.asarray(base.out_degree())
+    low = ext[np.flatnonzero(deg <= 3)[:6]]  # +1 edge moves these by >= 1/4 of their degree...
+    hub = ext[np.argsort(deg)[-4:]]  # ...and a hub (degree > 10) by < 1/10
+    delta = GraphDelta().add_edges(low[:3], hub[:3]).add_edges(low[3:6], low[:3])
+    rel = _relative_change(model, delta)
+    X0 = model.embedding_.copy()
+    model.partial_fit(delta)
+    rep = model.last_update_
+    assert rep.new_vertices.size == 0  # a delta touching only old vertices
+    expect = np.flatnonzero(rel >= 0.3)
+    np.testing.assert_array_equal(np.sort(rep.freed), expect)
+    hub_g = base.id_index().lookup(hub[:3])
+    assert not np.isin(hub_g, rep.freed).any() and rep.candidates == np.count_nonzero(rel > 0)
+    moved = np.zeros(X0.shape[0], bool)
+    moved[rep.freed] = True
+    np.testing.assert_array_equal(model.embedding_[~moved], X0[~moved])  # everyone else bit-identical
+    assert (np.abs(model.embedding_[moved] - X0[moved]).max(axis=1) > 0).all()
+    assert rep.samples == UPDATE_SAMPLES_PER_ENTRY * rep.edges_trained
+    # a lower tau frees a superset (the hubs too once tau is below their change)
+    lower = DNE(dimensions=8, samples=20_000, tau=1e-4, random_state=0).fit(base)
+    lower.partial_fit(delta)
+    assert set(rep.freed.tolist()) < set(lower.last_update_.freed.tolist())
+    assert np.isin(hub_g, lower.last_update_.freed).all()
+
+
+def test_auto_cost_grows_with_the_delta_not_the_graph(sbm):
+    base, _, _ = sbm
+    ext = base.external_ids()
+    entries = {}
+    for k in (10, 100):
+        model = DNE(dimensions=8, samples=1000, random_state=0).fit(base)
+        rng = np.random.default_rng(1)
+        model.partial_fit(GraphDelta().add_edges(rng.choice(ext, k), rng.choice(ext, k)))
+        entries[k] = model.last_update_.edges_trained
+        # the bound of the rule: a freed vertex has degree <= its change / tau, so <= 2·|delta| / tau entries
+        assert entries[k] <= 2 * 2 * k / model.tau
+    assert entries[100] > 4 * entries[10]
+    # the same delta on a graph twice as large (a disjoint copy added) stays under the same bound
+    b2 = GraphBuilder(directed=False)
+    s, d = base.edge_index()
+    b2.add_edges(np.concatenate([ext[s], ext[s] + 10**6]), np.concatenate([ext[d], ext[d] + 10**6]))
+    model = DNE(dimensions=8, samples=1000, random_state=0).fit(b2.build())
+    rng = np.random.default_rng(1)
+    model.partial_fit(GraphDelta().add_edges(rng.choice(ext, 10), rng.choice(ext, 10)))
+    assert 0 < model.last_update_.edges_trained <= 2 * 2 * 10 / model.tau
+
+
+def test_auto_updates_are_reproducible_with_a_seed(sbm, one_thread):
+    base, deltas, _ = sbm
+    runs = []
+    for _ in range(2):
+        model = DNE(dimensions=8, samples=20_000, random_state=3).fit(base)
+        for dl in deltas[:2]:
+            model.partial_fit(dl)
+        runs.append((model.embedding_.copy(), model.context_.copy(), model.last_update_.freed.copy()))
+    for a, b in zip(runs[0], runs[1]):
+        np.testing.assert_array_equal(a, b)
+    other = DNE(dimensions=8, samples=20_000, random_state=4).fit(base)
+    other.partial_fit(deltas[0])
+    assert not np.array_equal(other.embedding_, runs[0][0][: other.embedding_.shape[0]])
 
 
 def test_update_samples_parameter_and_m_count():
@@ -209,7 +290,7 @@ def test_partial_fit_before_fit():
 
 
 @pytest.mark.parametrize("params, name", [({"m": -1}, "m="), ({"m": 1.5}, "m="), ({"m": "all"}, "m="),
-                                          ({"lam": -0.1}, "lam="), ({"dimensions": 0}, "dimensions="),
+                                          ({"lam": -0.1}, "lam="), ({"tau": 0}, "tau="), ({"tau": 1.5}, "tau="), ({"dimensions": 0}, "dimensions="),
                                           ({"negative": 0}, "negative="), ({"order": 3}, "order="),
                                           ({"joint": "yes"}, "joint="), ({"samples": 0}, "samples="),
                                           ({"update_samples": -5}, "update_samples="), ({"lr": 0}, "lr=")])

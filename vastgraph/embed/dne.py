@@ -18,9 +18,21 @@ Update (:meth:`DNE.partial_fit`), for a :class:`~vastgraph.graph.delta.GraphDelt
    the touched vertices only and update ``D`` by their change (``O(Σ deg(touched))``); the noise
    distribution lives in Fenwick trees (:class:`~vastgraph.embed.dne_kernels.FenwickNoise`), so it
    follows the new degrees in ``O(touched · log N)``;
-2. score every old vertex ``u`` among the touched ones and their neighbours by its deviation from
-   the optimum, ``s(u) = Σ_v w_uv · |x_u·c_v − PMI_uv| / d_out(u)``;
-3. free the new vertices and the top-``m`` scored old vertices; freeze everyone else (their ``x``
+2. choose the old vertices to free. Default (``m="auto"``): every old vertex whose weighted degree
+   ``d = d_out + d_in`` the delta changed by at least a fraction ``tau`` of its degree,
+   ``|d' − d| ≥ tau · max(d, d')``. At the optimum every pair of ``u`` has
+   ``x_u·c_v = log(w_uv D / (d(u) d(v))) − log k``, so a relative degree change ``r`` moves all
+   of ``u``'s targets by ``|log(1 − r)|`` and adds new pairs it has never fitted: the vertices
+   whose optimum moved are exactly those whose degree moved, and how many there are depends on
+   the delta, not on a fixed fraction. Since ``d(u) ≤ |Δd(u)| / tau``, the freed vertices hold at
+   most ``2·|delta| / tau`` entries, so the update's cost is bounded by the delta's size.
+   With a number ``m`` (the paper's rule): score every old vertex among the touched ones and
+   their neighbours by its deviation from the optimum,
+   ``s(u) = Σ_v w_uv · |x_u·c_v − PMI_uv| / d_out(u)``, and free the top ``m``. (Measured on
+   time-ordered bitcoin-alpha, this ranking mostly picks low-degree neighbours whose deviation is
+   high before and after the delta, so ``m=0.1`` does no better than freeing the new vertices
+   only; see bench/bench_dne_gap.py.)
+3. free the new vertices and the chosen old vertices; freeze everyone else (their ``x``
    and ``c`` are not written at all, so they stay bit-identical);
 4. train only on the edge entries incident to a freed vertex (its out-entries ``(u, ·)`` train
    ``x_u``, its in-entries ``(·, u)`` train ``c_u``), drawn by weight from an alias table built over
@@ -31,8 +43,9 @@ Update (:meth:`DNE.partial_fit`), for a :class:`~vastgraph.graph.delta.GraphDelt
    LINE's initialisation when they have none. (The reference code re-draws freed vectors at random;
    starting from the current values converges in fewer samples to the same optimum.)
 
-Cost per update: ``O(Σ_{freed ∪ touched ∪ N(touched)} deg + samples · (k+1) · d)`` with ``samples``
-proportional to the entries incident to freed vertices; no ``O(N·d)`` or ``O(E)`` step except the
+Cost per update: ``O(Σ_{freed ∪ touched} deg + samples · (k+1) · d)`` (``m="auto"``; a numeric ``m``
+also scores the touched vertices' neighbours) with ``samples`` = 50 × the entries incident to
+freed vertices; no ``O(N·d)`` or ``O(E)`` step except the
 CSR rebuild inside ``apply_delta`` (and the row re-layout described in
 :mod:`vastgraph.embed.dne_kernels` when a non-last node type grows). ``joint=True`` adds the
 reference code's reverse step ``log σ(c_v·x_u) + Σ_n log σ(−c_v·x_n)`` (``n ~ d_out^0.75``) to every
@@ -73,7 +86,14 @@ from vastgraph.embed.dynamic_state import (STATE_FORMAT, STATE_VERSION, check_la
 from vastgraph.sampling.alias import build_alias
 
 SAMPLES_PER_ENTRY = 100
-"""Default edge samples per stored edge entry, in ``fit`` and per incident entry in updates (LINE's rate)."""
+"""Default edge samples per stored edge entry in ``fit`` (LINE's rate)."""
+UPDATE_SAMPLES_PER_ENTRY = 50
+"""Default edge samples per trained entry in an update: half the fit's rate, because every freed vertex
+starts warm (old ones from their current vectors, new ones from their neighbours' mean); on the
+time-ordered bitcoin-alpha replay 100 instead of 50 changed the future-link AUC by < 0.01 at twice
+the cost (bench/bench_dne_gap.py)."""
+DEFAULT_TAU = 0.3
+"""Default relative degree change that frees an old vertex (``m="auto"``)."""
 MAX_SAMPLES = 200_000_000
 """Cap of the default sample counts."""
 
@@ -84,9 +104,12 @@ class UpdateReport:
 
     Attributes:
         new_vertices: int64 global ids of the new vertices.
-        freed: int64 global ids of the freed old vertices (DNE: top-m by score; walks: re-walked).
-        scores: float64 deviation score of each freed old vertex (NaN for the walk embedder).
-        candidates: number of old vertices scored (DNE) or affected (walks).
+        freed: int64 global ids of the freed old vertices (DNE: those whose degree moved by ``tau``
+            under ``m="auto"``, else the top-m by score; walks: re-walked).
+        scores: float64 deviation score ``s(u)`` of each freed old vertex, before its update (NaN
+            for the walk embedder).
+        candidates: number of old vertices considered: touched (DNE ``m="auto"``), touched and their
+            neighbours (numeric ``m``), or affected (walks).
         edges_trained: edge entries (DNE) or walks (walk embedder) the update trained on.
         samples: edge samples (DNE) or skip-gram pairs (walk embedder) trained.
         seconds: wall time of the update, the delta's application included.
@@ -184,10 +207,16 @@ class DNE(Embedder):
         dimensions: embedding size ``d`` (the reference code used 20). Default 128.
         negative: negatives per sample ``k`` (also the ``log k`` shift of the PMI). Default 4.
         lam: pull ``λ`` of freed old vertices towards their previous vectors. Default 1e-3.
-        m: old vertices freed per update: a fraction in ``[0, 1]`` (float) of the delta's touched
-            old vertices (rounded up), or a count (int). Default 0.1.
+        m: which old vertices an update frees. ``"auto"`` (default): every touched old vertex whose
+            weighted degree changed by at least ``tau`` of its degree (see the module docstring).
+            A fraction in ``[0, 1]`` (float) of the delta's touched old vertices (rounded up) or a
+            count (int): the top-``m`` by deviation score ``s(u)`` among the touched vertices and
+            their neighbours (the paper's rule).
+        tau: relative degree change ``|d' − d| / max(d, d')`` that frees an old vertex under
+            ``m="auto"``, in ``(0, 1]``; lower frees more (cost ``≤ 2·|delta| / tau`` entries).
+            Default 0.3.
         samples: edge samples of ``fit``; default ``100 ×`` the stored entries, capped at 2e8.
-        update_samples: edge samples per update; default ``100 ×`` the entries incident to freed
+        update_samples: edge samples per update; default ``50 ×`` the entries incident to freed
             vertices (capped at 2e8).
         lr: initial learning rate (linear decay to ``lr · 1e-4`` within fit and within each update).
             Default 0.025.
@@ -214,14 +243,15 @@ class DNE(Embedder):
         (3, 4)
     """
 
-    def __init__(self, dimensions: int = 128, negative: int = 4, lam: float = 1e-3, m: float | int = 0.1,
-                 samples: int | None = None, update_samples: int | None = None, lr: float = 0.025,
+    def __init__(self, dimensions: int = 128, negative: int = 4, lam: float = 1e-3, m: float | int | str = "auto",
+                 tau: float = DEFAULT_TAU, samples: int | None = None, update_samples: int | None = None, lr: float = 0.025,
                  order: int = 2, joint: bool = False, etype: Any = None, random_state: Any = None,
                  progress: ProgressFn | None = None) -> None:
         self.dimensions = dimensions
         self.negative = negative
         self.lam = lam
         self.m = m
+        self.tau = tau
         self.samples = samples
         self.update_samples = update_samples
         self.lr = lr
@@ -238,9 +268,13 @@ class DNE(Embedder):
         if not isinstance(self.joint, (bool, np.bool_)):
             raise ValidationError(f"joint={self.joint!r}: expected True or False")
         m = self.m
-        if isinstance(m, bool) or not isinstance(m, (int, float, np.integer, np.floating)):
-            raise ValidationError(f"m={m!r}: expected a fraction in [0, 1] (float) or a count >= 0 (int)")
-        if isinstance(m, (float, np.floating)):
+        if isinstance(m, bool) or not (m == "auto" if isinstance(m, str) else
+                                       isinstance(m, (int, float, np.integer, np.floating))):
+            raise ValidationError(f"m={m!r}: expected 'auto', a fraction in [0, 1] (float) or a count >= 0 (int)")
+        check_float("tau", self.tau, high=1.0)
+        if isinstance(m, str):
+            pass
+        elif isinstance(m, (float, np.floating)):
             check_float("m", m, low_open=False, high=1.0)
         else:
             check_int("m", m, 0)
@@ -317,7 +351,7 @@ class DNE(Embedder):
         X, C = self._matrices()
         rows = self._rows
         n_chunks = (samples + CHUNK - 1) // CHUNK
-        per_block = max(nb.get_num_threads(), math.ceil(n_chunks / 100))
+        per_block = max(nb.get_num_threads(), math.ceil(n_chunks / (100 if all_free else 4)))
         loss_out = np.zeros(per_block, dtype=np.float64)
         losses = []
         progress = p["progress"]
@@ -411,6 +445,7 @@ class DNE(Embedder):
         # 1) degrees, D and the noise of the touched vertices
         out_new, in_new = _degrees(graph, self._ets, touched)
         out_deg, in_deg = rows.full("out_deg"), rows.full("in_deg")
+        deg_prev = out_deg[touched] + in_deg[touched]
         self._D += float(out_new.sum() - out_deg[touched].sum())
         out_deg[touched] = out_new
         in_deg[touched] = in_new
@@ -418,19 +453,29 @@ class DNE(Embedder):
         self._in_noise.set(touched, in_c)
         self._out_noise.set(touched, out_c)
         self.graph_ = graph
-        # 2) score the old touched vertices and their neighbours
+        # 2) choose the old vertices to free
         is_old = old_mask(graph, touched, old_counts)
         touched_old = touched[is_old]
-        near = [touched_old]
-        for direction in ("out", "in"):
-            s, t, _ = _entries(graph, self._ets, touched_old, None, direction)
-            near.append(t if direction == "out" else s)
-        cand = np.unique(np.concatenate(near))
-        cand = cand[old_mask(graph, cand, old_counts)]
-        scores = self.deviation_scores(cand)
-        k_free = self._free_count(touched_old.size, cand.size)
-        top = np.argsort(-scores, kind="stable")[:k_free]
-        freed_old = cand[top]
+        if isinstance(self.m, str):  # "auto": the vertices whose degree (so whose optimum) moved
+            deg_new = (out_new + in_new)[is_old]
+            prev = deg_prev[is_old]
+            change = np.abs(deg_new - prev) / np.maximum(np.maximum(deg_new, prev), 1e-300)
+            freed_old = touched_old[change >= float(self.tau)]
+            scores = self.deviation_scores(freed_old)
+            n_cand = int(touched_old.size)
+        elif self._free_count(touched_old.size, touched_old.size) == 0:  # m = 0: new vertices only
+            freed_old, scores, n_cand = touched_old[:0], np.zeros(0), 0
+        else:  # the paper's rule: top-m by deviation among the touched vertices and their neighbours
+            near = [touched_old]
+            for direction in ("out", "in"):
+                s_, t_, _ = _entries(graph, self._ets, touched_old, None, direction)
+                near.append(t_ if direction == "out" else s_)
+            cand = np.unique(np.concatenate(near))
+            cand = cand[old_mask(graph, cand, old_counts)]
+            cand_scores = self.deviation_scores(cand)
+            k_free = self._free_count(touched_old.size, cand.size)
+            top = np.argsort(-cand_scores, kind="stable")[:k_free]
+            freed_old, scores, n_cand = cand[top], cand_scores[top], int(cand.size)
         freed = np.concatenate([new_g, freed_old])
         # 3) initial vectors of the new vertices, scratch flags of the freed ones
         X, C = self._matrices()
@@ -449,7 +494,7 @@ class DNE(Embedder):
             w = np.concatenate([w_o, w_i])
             samples = 0
             if src.size and float(w.sum()) > 0:
-                samples = (min(SAMPLES_PER_ENTRY * src.size, MAX_SAMPLES) if self.update_samples is None
+                samples = (min(UPDATE_SAMPLES_PER_ENTRY * src.size, MAX_SAMPLES) if self.update_samples is None
                            else int(self.update_samples))
                 e_prob, e_alias = build_alias(np.array([0, src.size], np.int64), w)
                 dummy_i, dummy_f = np.zeros(1, np.int64), np.zeros(1, np.float32)
@@ -471,7 +516,7 @@ class DNE(Embedder):
         n_unchanged = int(n - new_g.size - touched_old.size)
         cos_sum = float(row_cosines(X[freed_old[moved]], X_old[moved]).sum()) if moved.any() else 0.0
         unchanged = (cos_sum + (n_unchanged - int(moved.sum()))) / n_unchanged if n_unchanged > 0 else 1.0
-        self.last_update_ = UpdateReport(new_g, freed_old, scores[top], int(cand.size), int(src.size), int(samples),
+        self.last_update_ = UpdateReport(new_g, freed_old, scores, n_cand, int(src.size), int(samples),
                                          time.perf_counter() - t0, float(unchanged))
         return self
 
