@@ -29,6 +29,7 @@ from vastgraph.sampling.negative import corrupt_edges, sample_negatives
 from vastgraph.sampling.neighbors import sample_neighbors
 from vastgraph.sampling.temporal import temporal_walks
 from vastgraph.sampling.walks import random_walks
+from vastgraph.distributed.testing import ray_engine_params
 
 P_MIN = 1e-4
 
@@ -40,7 +41,7 @@ def local_engine(graph):
 
 ENGINE_FACTORIES = [
     pytest.param(local_engine, id="local"),
-    # pytest.param(ray_engine, id="ray"),  <- a new backend is one line here
+    *ray_engine_params(),  # the Ray engine at 2 and 4 shards (skipped without ray)
 ]
 
 
