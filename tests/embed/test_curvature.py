@@ -73,12 +73,33 @@ def test_reproducible_and_walk_samples():
     assert np.isfinite(w.embedding_).all() and w.curvatures_ == [-1.0]
 
 
-def test_learned_curvature_becomes_negative_on_tree():
+def test_learned_curvature_crosses_zero_on_tree_and_stays_finite():
+    """A stereographic block that starts spherical (κ = +0.05) must pass through 0 to hyperbolic on a tree."""
     g = _tree(depth=3)
-    m = MixedCurvature(dimensions=2, manifold="learned", epochs=8, batch_size=16, lr=0.1, curvature_lr=0.05,
+    m = MixedCurvature(dimensions=2, manifold="k2:0.05", epochs=8, batch_size=16, lr=0.1, curvature_lr=0.05,
                        num_threads=1, random_state=0).fit(g)
-    assert m.curvature_history_[0, 0] == 0.0
-    assert m.curvatures_[0] < -0.05
+    hist = m.curvature_history_[:, 0]
+    assert hist[0] == pytest.approx(0.05) and m.curvatures_[0] < -0.05
+    assert np.isfinite(hist).all() and np.isfinite(m.embedding_).all() and np.isfinite(m.losses_).all()
+    assert MixedCurvature(dimensions=2, manifold="learned", epochs=1, num_threads=1).fit(g).curvature_history_[0, 0] == -1.0
+
+
+def test_curvature_gradient_finite_through_zero():
+    from vastgraph.geometry.block_ops import BlockGeometry
+    from vastgraph.geometry.manifolds import ProductSpace
+
+    space = ProductSpace.parse("k3:0,e2", dtype=torch.float64)
+    geo = BlockGeometry(space)
+    x = space.random_points(6, scale=0.3, generator=torch.Generator().manual_seed(0)).detach()
+    values = []
+    for k0 in (-1e-4, 0.0, 1e-4):
+        k = torch.tensor([k0, 0.0], dtype=torch.float64, requires_grad=True)
+        d2 = geo.dist2(x, x.flip(0), k)[:, 0].sum()
+        d2.backward()
+        assert torch.isfinite(d2) and torch.isfinite(k.grad).all()
+        values.append((float(d2.detach()), float(k.grad[0])))
+    assert values[0][0] == pytest.approx(values[1][0], rel=1e-3) == pytest.approx(values[2][0], rel=1e-3)
+    assert values[0][1] == pytest.approx(values[2][1], rel=1e-2)  # smooth derivative across κ = 0
 
 
 def test_points_stay_in_ball_and_float64():
@@ -151,7 +172,8 @@ def test_mixed_does_not_collapse_and_keeps_up_with_euclidean():
     eu = MixedCurvature(dimensions=6, manifold="euclidean", epochs=60, burn_in=5, **TREE).fit(g)
     mixed = MixedCurvature(dimensions=6, manifold="mixed", epochs=60, burn_in=5, **TREE).fit(g)
     assert _map(mixed, g) >= _map(eu, g) - 0.05
-    assert mixed.curvatures_[1] >= mixed.min_curvature * (1 - 1e-6) and np.isfinite(mixed.curvature_history_).all()
+    assert [b.kind for b in mixed.manifold_.blocks] == ["k", "k", "e"]  # no floor traps the spherical block
+    assert np.isfinite(mixed.curvature_history_).all()
     tiny = MixedCurvature(dimensions=3, manifold="h1,s1,e1", epochs=5, batch_size=16, lr=0.1, curvature_lr=0.2,
                           num_threads=1, random_state=0).fit(g)
     assert np.isfinite(tiny.embedding_).all() and np.isfinite(tiny.losses_).all()
@@ -166,3 +188,54 @@ def test_fermi_dirac_loss_and_sgd_optimizer():
                        random_state=0, **FAST).fit(g)
     assert np.isfinite(m.losses_).all() and m.losses_[-1] < m.losses_[0]
     assert m.pairs_per_second_ > 0
+
+
+def test_mixed_block_weights_are_learned_and_normalised():
+    g = _tree(depth=3)
+    kw = dict(dimensions=6, manifold="mixed", epochs=4, batch_size=16, lr=0.05, projector_lr=0.05, num_threads=1,
+              random_state=0)
+    m = MixedCurvature(**kw).fit(g)
+    start = MixedCurvature(**dict(kw, epochs=1, lr=1e-9, projector_lr=1e-9, curvature_lr=1e-9)).fit(g)
+    u, v = np.array([0, 0, 1, 5]), np.array([1, 7, 2, 20])
+    w, w0 = m.block_weights(u, v), start.block_weights(u, v)
+    assert np.allclose(w0, 1 / 3, atol=0.02) and np.abs(w - w0).max() > 0.01  # moved away from uniform
+    changed = [not torch.equal(a, b) for a, b in zip(m.projector_.parameters(), start.projector_.parameters())]
+    assert all(changed)
+    # score = −B Σ_b a_b d_b²: uniform weights give the plain product distance −Σ_b d_b²
+    flat = MixedCurvature(**dict(kw, relation_aware=False)).fit(g)
+    assert np.allclose(flat.score(u, v), -flat.distance(u, v) ** 2, rtol=1e-4)
+
+
+def _split_pairs(g, seed=0):
+    from vastgraph.train.link_prediction import split_edges
+
+    sp = split_edges(g, test_fraction=0.1, valid_fraction=0.1, random_state=seed)
+    pairs = np.concatenate([sp.to_global(sp.valid_pos), sp.to_global(sp.valid_neg)])
+    return sp, pairs, np.r_[np.ones(len(sp.valid_pos)), np.zeros(len(sp.valid_neg))]
+
+
+def test_early_stopping_keeps_best_validation_state_and_is_reproducible():
+    from vastgraph.train.metrics import roc_auc
+
+    sp, pairs, labels = _split_pairs(_tree(branch=3, depth=4))
+    kw = dict(dimensions=4, manifold="mixed", epochs=12, batch_size=32, patience=2, num_threads=1, random_state=5)
+    a = MixedCurvature(**kw).fit(sp.train_graph, validation=(pairs, labels))
+    b = MixedCurvature(**kw).fit(sp.train_graph, validation=(pairs, labels))
+    assert np.array_equal(a.embedding_, b.embedding_) and a.curvatures_ == b.curvatures_
+    assert np.array_equal(a.validation_auc_, b.validation_auc_)
+    assert 1 <= len(a.validation_auc_) <= 12 and a.best_epoch_ == int(np.argmax(a.validation_auc_))
+    assert len(a.validation_auc_) == 12 or len(a.validation_auc_) - 1 - a.best_epoch_ == 2
+    assert a.curvatures_ == pytest.approx(list(a.curvature_history_[a.best_epoch_ + 1]), abs=1e-6)
+    assert roc_auc(labels, a.score(pairs[:, 0], pairs[:, 1])) == pytest.approx(a.validation_auc_.max(), abs=1e-6)
+    c = MixedCurvature(**dict(kw, random_state=6)).fit(sp.train_graph, validation=(pairs, labels))
+    assert not np.array_equal(a.embedding_, c.embedding_)
+
+
+@pytest.mark.parametrize("bad,match", [((np.zeros((3, 3), np.int64), np.ones(3)), "pairs of shape"),
+                                       ((np.array([[0, 1], [1, 2]]), np.array([1, 1])), "both classes"),
+                                       ((np.array([[0, 1], [1, 99]]), np.array([1, 0])), "out of range"),
+                                       ((np.array([[0, 1], [1, 2]]), np.array([1, 2])), "0/1"),
+                                       (np.array([[0, 1]]), "tuple")])
+def test_bad_validation_input(bad, match):
+    with pytest.raises(ValidationError, match=match):
+        MixedCurvature(dimensions=2, manifold="euclidean", epochs=1).fit(_tree(depth=2), validation=bad)

@@ -94,11 +94,11 @@ def test_sphere_points_stay_in_open_hemisphere():
 
 
 def test_named_and_explicit_specs():
-    assert [b.token() for b in parse_manifold_spec("mixed", 48)] == ["h16:-1", "s16:1", "e16:0"]
+    assert [b.token() for b in parse_manifold_spec("mixed", 48)] == ["k16:-1", "k16:1", "e16:0"]
     assert [b.token() for b in parse_manifold_spec("h16:-0.5,e32", 48)] == ["h16:-0.5", "e32:0"]
     blocks = parse_manifold_spec("poincare", 8)
     assert blocks[0].kind == "h" and not blocks[0].learnable
-    assert parse_manifold_spec("learned", 4)[0].kind == "k"
+    assert parse_manifold_spec("learned", 4)[0].token() == "k4:-1"
     space = ProductSpace.parse("mixed", 6)
     assert space.curvatures() == [-1.0, 1.0, 0.0] and len(space.curvature_parameters()) == 2
     again = ProductSpace.from_spec(space.to_spec())

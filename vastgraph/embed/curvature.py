@@ -6,18 +6,23 @@ Representations in Product Spaces*, ICLR 2019; Nickel & Kiela, *Poincaré Embedd
 
 Model. Every node ``u`` is a point ``x_u`` of ``M = M_{κ_1} × … × M_{κ_B}`` (κ-stereographic
 blocks, :mod:`vastgraph.geometry.manifolds`; spec from :func:`parse_manifold_spec`, e.g.
-H¹⁶×S¹⁶×E¹⁶ for ``manifold="mixed", dimensions=48``). A pair ``(u, v)`` of relation ``r`` (one
-relation per edge type) has the AMCAD score
+H¹⁶×S¹⁶×E¹⁶ for ``manifold="mixed", dimensions=48``: two stereographic blocks starting at κ = −1
+and +1 whose curvatures are learned and may cross 0, and a flat block). A pair ``(u, v)`` of
+relation ``r`` (one relation per edge type) has the AMCAD score
 
-    s(u, v, r) = −Σ_b a_b(u, v, r) · d_{κ_b}(x_u^b, x_v^b)²,
+    s(u, v, r) = −B · Σ_b a_b(u, v, r) · d_{κ_b}(x_u^b, x_v^b)²,
 
 with block weights ``a`` from the attentive space projector
 (:class:`~vastgraph.embed.space_projector.AttentiveSpaceProjector`: softmax over blocks of an
 MLP of the relation embedding and the log-degrees of ``u`` and ``v``; uniform ``1/B`` when
-``relation_aware=False``).
+``relation_aware=False``). The factor ``B`` (number of blocks) makes uniform weights give exactly
+the product-space distance ``Σ_b d_b²`` of Gu et al.: without it a product of ``B`` blocks would
+see its distances shrunk by ``B``, which for curved blocks means ``B`` times the effective
+curvature relative to the loss's fixed length scale (the softmax temperature, the Fermi–Dirac
+``ρ``, ``τ``), and a one-block model would not be a special case of the product.
 
 Loss (``loss=``). ``"softmax"`` (default; Nickel & Kiela's reconstruction loss): with the
-weighted product distance ``d_a(u, v) = sqrt(Σ_b a_b d_b²) = sqrt(−s(u, v, r))`` (monotone in the
+weighted product distance ``d_a(u, v) = sqrt(B Σ_b a_b d_b²) = sqrt(−s(u, v, r))`` (monotone in the
 score, so ranking by either is the same),
 
     L = −log( exp(−d_a(u, v)) / (exp(−d_a(u, v)) + Σ_n exp(−d_a(u, n))) ).
@@ -31,6 +36,18 @@ when the graph is weighted), or skip-gram pairs within ``window`` on uniform ran
 (``samples="walks"``; edge types between two different node types fall back to edges).
 Self-pairs are dropped. Initial points are uniform in ``[−init_scale, init_scale]^d``; the first
 ``burn_in`` epochs run at a tenth of the learning rates (Nickel & Kiela's burn-in).
+
+Early stopping (HGCN's link-prediction protocol). ``fit(graph, validation=(pairs, labels))``
+takes the ROC AUC of the score on held-out validation pairs after every epoch, stops after
+``patience`` epochs without a better one (burn-in epochs are not candidates) and keeps the
+points, curvatures and block weights of the best epoch (``best_epoch_``, ``validation_auc_``).
+
+Curvature and scale. For a single block, points are free, so ``(κ, X)`` and ``(−1, √|κ| X)``
+give distances that differ only by the factor ``1/√|κ|``: a learned curvature is the ratio of the
+space's curvature radius to the loss's length scale (softmax temperature 1, Fermi–Dirac ``ρ``,
+``τ``), which is why ``ρ`` and ``τ`` stay fixed (as HGCN) — learning them too would make a
+learned ``κ < 0`` the same model as the Poincaré ball. ``"learned"`` starts at κ = −1 (CurvLearn's
+stereographic setup) and is free to cross 0.
 
 Speed. A step scores ``batch_size`` positives and all their negatives in one tensor expression
 over all blocks (:class:`~vastgraph.geometry.block_ops.BlockGeometry`: per-block ``‖x‖²``,
@@ -49,7 +66,7 @@ after each epoch (margin ``boundary_eps`` of the radius, default geoopt's 4e-3 i
 1e-5 in float64; float64 lets hyperbolic points go further out, which helps trees) — escaping
 points are *recovered by projection*. Learned curvatures are clamped after every step into their
 kind's range (``h`` in ``[−max_curvature, −min_curvature]``, ``s`` in ``[min_curvature,
-max_curvature]``, ``k`` in ``[−max_curvature, max_curvature]``) — *recovered by clamping*; a
+max_curvature]``, ``k`` in ``[−max_curvature, max_curvature]``, no floor) — *recovered by clamping*; a
 NaN/inf curvature, loss or point raises :class:`ValidationError` naming the block, epoch and step.
 
 Cost: ``O(epochs · pairs · (negative + 1) · d)`` plus the projector MLP per scored pair.
@@ -129,6 +146,58 @@ def _training_pairs(graph: GraphView, samples: str, window: int, walks_per_node:
     return u[keep], v[keep], rel[keep], w
 
 
+def _check_validation(validation: Any, n: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """``(pairs, labels)`` → ``(u, v, labels)`` with global ids checked against ``n`` nodes."""
+    try:
+        pairs, labels = validation
+    except (TypeError, ValueError):
+        raise ValidationError("validation: expected a (pairs, labels) tuple") from None
+    pairs, labels = np.asarray(pairs), np.asarray(labels).ravel()
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
+        raise ValidationError(f"validation: pairs of shape {pairs.shape} and dtype {pairs.dtype}; expected (n, 2) "
+                              "integer global node ids")
+    if labels.shape[0] != pairs.shape[0] or not np.isin(labels, (0, 1)).all():
+        raise ValidationError(f"validation: {labels.shape[0]} labels for {pairs.shape[0]} pairs; expected one 0/1 "
+                              "label per pair")
+    if len(np.unique(labels)) != 2:
+        raise ValidationError("validation: labels need both classes (held-out edges and non-edges)")
+    if pairs.size and (pairs.min() < 0 or pairs.max() >= n):
+        raise ValidationError(f"validation: node ids out of range [0, {n}) (global node ids)")
+    t = torch.from_numpy(pairs.astype(np.int64))
+    return t[:, 0].contiguous(), t[:, 1].contiguous(), labels.astype(np.int64)
+
+
+def _pair_dist2(geo: BlockGeometry, projector: AttentiveSpaceProjector, points: torch.Tensor, feats: torch.Tensor,
+                u: torch.Tensor, v: torch.Tensor, rels: list[int]) -> torch.Tensor:
+    """``−s(u, v, r)`` of pairs ``(n,)``: ``B Σ_b a_b d_b²`` with ``a`` averaged over ``rels``."""
+    with torch.no_grad():
+        fu, fv = feats[u], feats[v]
+        w = sum(projector(torch.full_like(u, r), fu, fv) for r in rels) / len(rels)
+        d2 = geo.dist2(points[u], points[v])
+        return (w.to(d2.dtype) * d2).sum(-1) * d2.shape[-1]
+
+
+def _validation_auc(geo: BlockGeometry, projector: AttentiveSpaceProjector, points: torch.Tensor,
+                    feats: torch.Tensor, valid: tuple[torch.Tensor, torch.Tensor, np.ndarray], rels: list[int]) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    d2 = _pair_dist2(geo, projector, points, feats, valid[0], valid[1], rels)
+    return float(roc_auc_score(valid[2], -d2.double().numpy()))
+
+
+def _snapshot(points: torch.Tensor, space: ProductSpace, projector: torch.nn.Module) -> tuple[Any, ...]:
+    return (points.detach().clone(), [m.k.detach().clone() for m in space.manifolds],
+            {k: v.detach().clone() for k, v in projector.state_dict().items()})
+
+
+def _restore(snap: tuple[Any, ...], points: torch.Tensor, space: ProductSpace, projector: torch.nn.Module) -> None:
+    with torch.no_grad():
+        points.copy_(snap[0])
+        for m, k in zip(space.manifolds, snap[1]):
+            m.k.copy_(k)
+    projector.load_state_dict(snap[2])
+
+
 class _NegativeSampler:
     """Per node type ``degree^power`` noise over global ids, drawn by inverse CDF (vectorised)."""
 
@@ -157,7 +226,8 @@ class MixedCurvature(Embedder):
 
     Args:
         dimensions: total dimension ``d``. Default 48.
-        manifold: ``"mixed"`` (H×S×E thirds, learned curvatures), ``"euclidean"``, ``"poincare"``,
+        manifold: ``"mixed"`` (H×S×E thirds: two ``k`` blocks learned from −1 and +1, free to
+            cross 0, and a flat block), ``"euclidean"``, ``"poincare"``,
             ``"sphere"``, ``"learned"`` or an explicit ``"h16,s16,e16"`` spec (see
             :func:`parse_manifold_spec`). Default "mixed".
         negative: negatives per positive pair. Default 10.
@@ -189,7 +259,9 @@ class MixedCurvature(Embedder):
             block's sign). Default 1e-2.
         max_curvature: largest ``|κ|`` a learned curvature may take (clamped). Default 100.
         fd_radius: Fermi–Dirac radius ``ρ``. Default 2.0.
-        fd_temperature: Fermi–Dirac temperature ``τ``. Default 1.0.
+        fd_temperature: Fermi–Dirac temperature ``τ``. Default 1.0 (HGCN's ``r = 2``, ``t = 1``).
+        patience: with ``fit(..., validation=)``, stop after this many epochs without a better
+            validation AUC (and keep the best epoch's state). Default 20.
         dtype: ``"float32"`` or ``"float64"``. Default "float32".
         num_threads: torch intra-op threads during ``fit`` (restored afterwards); None keeps
             torch's setting. Default None.
@@ -206,6 +278,8 @@ class MixedCurvature(Embedder):
         projector_: the trained :class:`AttentiveSpaceProjector`.
         relations_: edge types in relation-id order.
         pairs_per_second_: positive pairs trained per second (each with ``negative`` negatives).
+        validation_auc_: validation ROC AUC per epoch (empty without ``validation``).
+        best_epoch_: epoch whose state was kept (the last one without ``validation``).
     """
 
     def __init__(self, dimensions: int = 48, manifold: Any = "mixed", negative: int = 10, negative_power: float = 0.75, epochs: int = 10,
@@ -215,8 +289,8 @@ class MixedCurvature(Embedder):
                  walks_per_node: int = 5, walk_length: int = 20, relation_aware: bool = True, hidden: int = 32,
                  init_scale: float = 1e-3, boundary_eps: float | None = None, min_curvature: float = 1e-2,
                  max_curvature: float = 100.0, fd_radius: float = 2.0, fd_temperature: float = 1.0,
-                 dtype: str = "float32", num_threads: int | None = None, random_state: Any = None,
-                 progress: ProgressFn | None = None) -> None:
+                 patience: int = 20, dtype: str = "float32", num_threads: int | None = None,
+                 random_state: Any = None, progress: ProgressFn | None = None) -> None:
         self.dimensions = dimensions
         self.manifold = manifold
         self.negative = negative
@@ -241,6 +315,7 @@ class MixedCurvature(Embedder):
         self.max_curvature = max_curvature
         self.fd_radius = fd_radius
         self.fd_temperature = fd_temperature
+        self.patience = patience
         self.dtype = dtype
         self.num_threads = num_threads
         self.random_state = random_state
@@ -275,21 +350,33 @@ class MixedCurvature(Embedder):
             max_curvature=check_float("max_curvature", self.max_curvature, low=min_c),
             radius=check_float("fd_radius", self.fd_radius, low=0.0, low_open=False),
             temperature=check_float("fd_temperature", self.fd_temperature),
-            progress=check_progress(self.progress))
+            patience=check_int("patience", self.patience, 1), progress=check_progress(self.progress))
 
-    def fit(self, graph: GraphView) -> "MixedCurvature":
-        """Train on the edges (or walk pairs) of every edge type of ``graph``; returns ``self``."""
+    def fit(self, graph: GraphView, validation: Any = None, etype: Any = None) -> "MixedCurvature":
+        """Train on the edges (or walk pairs) of every edge type of ``graph``; returns ``self``.
+
+        Args:
+            graph: the training graph.
+            validation: optional ``(pairs, labels)``: ``(n, 2)`` global node ids and 0/1 labels
+                (held-out edges and as many non-edges, e.g. from
+                :func:`~vastgraph.train.link_prediction.split_edges` with ``valid_fraction``). The
+                ROC AUC of :meth:`score` on them is taken after every epoch (``validation_auc_``);
+                training stops after ``patience`` epochs without a better one, and the state
+                (points, curvatures, block weights) of the best epoch is kept (HGCN's protocol).
+            etype: relation of the validation pairs (as in :meth:`score`). Default None.
+        """
         cfg = self._check()
         threads = None if self.num_threads is None else check_int("num_threads", self.num_threads, 1)
+        valid = None if validation is None else _check_validation(validation, graph.num_nodes_total())
         old = torch.get_num_threads()
         try:
             if threads is not None:
                 torch.set_num_threads(threads)
-            return self._fit(graph, cfg)
+            return self._fit(graph, cfg, valid, etype)
         finally:
             torch.set_num_threads(old)
 
-    def _fit(self, graph: GraphView, cfg: dict[str, Any]) -> "MixedCurvature":
+    def _fit(self, graph: GraphView, cfg: dict[str, Any], valid: Any, etype: Any) -> "MixedCurvature":
         from vastgraph.embed.manifold_keyed import ManifoldKeyedEmbeddings
 
         dtype = DTYPES[self.dtype]
@@ -304,6 +391,8 @@ class MixedCurvature(Embedder):
         if u_all.size == 0:
             raise EmptyInputError("MixedCurvature: the graph has no edges (other than self-loops) to train on")
         relations = list(graph.edge_types)
+        self.relations_ = relations
+        valid_rels = None if valid is None else self._relations_of(etype)
         node_type_idx = {t: i for i, t in enumerate(graph.node_types)}
         dst_type_of_rel = np.array([node_type_idx[et.dst] for et in relations], np.int64)
         feats_np = degree_features(graph)
@@ -331,7 +420,8 @@ class MixedCurvature(Embedder):
         loss_args = (self.loss, cfg["radius"], cfg["temperature"])
         probs = None if w_all is None else w_all / w_all.sum()
         u_t, v_t, r_t = torch.from_numpy(u_all), torch.from_numpy(v_all), torch.from_numpy(rel_all)
-        losses, history = [], [space.curvatures()]
+        losses, history, val_aucs = [], [space.curvatures()], []
+        best: tuple[float, int, Any] | None = None
         trained, t0 = 0, time.perf_counter()
         for epoch in range(cfg["epochs"]):
             scale = 0.1 if epoch < cfg["burn_in"] else 1.0
@@ -373,7 +463,20 @@ class MixedCurvature(Embedder):
             history.append(space.curvatures())
             if cfg["progress"] is not None:
                 cfg["progress"]((epoch + 1) / cfg["epochs"], losses[-1])
+            if valid is not None:
+                val_aucs.append(_validation_auc(geo, projector, points, feats, valid, valid_rels))
+                if epoch < cfg["burn_in"]:  # burn-in epochs are never the kept state
+                    continue
+                if best is None or val_aucs[-1] > best[0]:
+                    best = (val_aucs[-1], epoch, _snapshot(points, space, projector))
+                elif epoch - best[1] >= cfg["patience"]:
+                    break
         elapsed = time.perf_counter() - t0
+        self.best_epoch_ = len(losses) - 1
+        if best is not None:
+            _restore(best[2], points, space, projector)
+            self.best_epoch_ = best[1]
+        self.validation_auc_ = np.asarray(val_aucs, dtype=np.float64)
 
         vectors = points.detach().to(torch.float32).numpy().copy()
         meta = {"method": "MixedCurvature", "params": json_params(self.get_params()),
@@ -413,9 +516,9 @@ class MixedCurvature(Embedder):
         if projector.active:
             other = torch.cat([v[:, None], neg], 1)
             w = projector(r[:, None].expand(-1, kk + 1), feats[u][:, None, :].expand(-1, kk + 1, -1), feats[other])
-            dist2 = (w * d2).sum(-1)
+            dist2 = (w * d2).sum(-1) * w.shape[-1]
         else:
-            dist2 = d2.mean(-1) if d2.shape[-1] > 1 else d2[..., 0]
+            dist2 = d2.sum(-1)
         if loss == "softmax":
             logits = -(dist2 + 1e-10).sqrt()
             value = torch.logsumexp(logits, 1) - logits[:, 0]
@@ -436,6 +539,10 @@ class MixedCurvature(Embedder):
         raise SchemaError(f"etype={etype!r}: not an edge type of the training graph; known: "
                           f"{', '.join(str(tuple(et)) for et in self.relations_)}")
 
+    def _relations_of(self, etype: Any) -> list[int]:
+        rel = self._relation(etype)
+        return list(range(len(self.relations_))) if rel is None else [rel]
+
     def _ids(self, name: str, ids: Any) -> torch.Tensor:
         arr = np.atleast_1d(np.asarray(ids))
         if arr.dtype.kind not in "iu":
@@ -452,15 +559,14 @@ class MixedCurvature(Embedder):
         tu, tv = self._ids("u", u), self._ids("v", v)
         if tu.shape != tv.shape:
             raise ValidationError(f"u and v: {tu.numel()} and {tv.numel()} ids; expected the same number")
-        rel = self._relation(etype)
-        rels = range(len(self.relations_)) if rel is None else [rel]
+        rels = self._relations_of(etype)
         with torch.no_grad():
             fu, fv = self._features[tu], self._features[tv]
             w = sum(self.projector_(torch.full_like(tu, r), fu, fv) for r in rels) / len(rels)
         return w.double().numpy()
 
     def score(self, u: Any, v: Any, etype: Any = None) -> np.ndarray:
-        """AMCAD score ``s(u, v, r) = −Σ_b a_b d_b²`` of global id pairs (higher is closer), ``(n,)``.
+        """AMCAD score ``s(u, v, r) = −B Σ_b a_b d_b²`` of global id pairs (higher is closer), ``(n,)``.
 
         ``etype`` selects the relation (an edge type, or a relation name that is unique); None
         means the only edge type, or block weights averaged over all of them.
@@ -469,7 +575,7 @@ class MixedCurvature(Embedder):
         with torch.no_grad():
             tu, tv = self._ids("u", u), self._ids("v", v)
             d2 = self._geometry.dist2(self._points[tu], self._points[tv]).double().numpy()
-        return -(w * d2).sum(-1)
+        return -(w * d2).sum(-1) * w.shape[-1]
 
     def distance(self, u: Any, v: Any) -> np.ndarray:
         """Product geodesic distance ``sqrt(Σ_b d_b²)`` between global id pairs, ``(n,)``."""

@@ -93,9 +93,11 @@ def parse_manifold_spec(spec: Any, dimensions: int | None = None) -> list[Block]
 
     Args:
         spec: ``"euclidean"`` (one flat block), ``"poincare"`` (one block, κ = −1 fixed),
-            ``"sphere"`` (one block, κ = +1 fixed), ``"learned"`` (one block, learned curvature
-            starting at 0), ``"mixed"`` (H × S × E in thirds of the dimension, the hyperbolic and
-            spherical curvatures learned), an explicit ``"h16,s16,e16"`` / ``"h16:-1.0,e32"``
+            ``"sphere"`` (one block, κ = +1 fixed), ``"learned"`` (one ``k`` block, curvature
+            learned from −1 as CurvLearn's stereographic model, free to cross 0), ``"mixed"``
+            (H × S × E in thirds of the dimension: two ``k`` blocks starting at −1 and +1, their
+            curvatures learned and free to cross 0 — no floor traps a block that wants to
+            flatten — and a fixed flat block), an explicit ``"h16,s16,e16"`` / ``"h16:-1.0,e32"``
             (kind, dimension, optional initial curvature; h/s/k blocks learned), or a list of
             :class:`Block`.
         dimensions: total dimension; required for named specs, checked against explicit ones.
@@ -109,7 +111,7 @@ def parse_manifold_spec(spec: Any, dimensions: int | None = None) -> list[Block]
 
     Example:
         >>> [b.token() for b in parse_manifold_spec("mixed", 8)]
-        ['h3:-1', 's3:1', 'e2:0']
+        ['k3:-1', 'k3:1', 'e2:0']
     """
     if dimensions is not None and (isinstance(dimensions, bool) or not isinstance(dimensions, (int, np.integer))
                                    or dimensions < 1):
@@ -133,12 +135,12 @@ def parse_manifold_spec(spec: Any, dimensions: int | None = None) -> list[Block]
             elif text == "sphere":
                 blocks = [Block("s", d, 1.0, False)]
             elif text == "learned":
-                blocks = [Block("k", d, 0.0, True)]
+                blocks = [Block("k", d, -1.0, True)]
             else:
                 if d < 3:
                     raise ValidationError(f"dimensions={d}: manifold='mixed' needs at least 3 (one per block)")
                 dh, ds = (d + 2) // 3, (d + 1) // 3
-                blocks = [Block("h", dh, -1.0, True), Block("s", ds, 1.0, True), Block("e", d - dh - ds, 0.0, False)]
+                blocks = [Block("k", dh, -1.0, True), Block("k", ds, 1.0, True), Block("e", d - dh - ds, 0.0, False)]
         else:
             blocks = []
             for tok in (t.strip() for t in text.split(",")):
@@ -220,7 +222,7 @@ class ProductSpace(geoopt.StereographicProductManifold):
     Example:
         >>> space = ProductSpace.parse("mixed", 6)
         >>> space.to_spec()["blocks"][0]
-        {'kind': 'h', 'dim': 2, 'curvature': -1.0, 'learnable': True}
+        {'kind': 'k', 'dim': 2, 'curvature': -1.0, 'learnable': True}
     """
 
     def __init__(self, blocks: Sequence[Block] | str, learnable: bool = True,
