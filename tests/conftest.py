@@ -52,3 +52,20 @@ def one_thread():
     numba.set_num_threads(1)
     yield
     numba.set_num_threads(old)
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray for the whole test session (2 CPUs, no dashboard, quiet), shared by every Ray
+    test module; its shard actors are shared too (shard k of every opened graph on actor k).
+    Skips when Ray (or pymetis) is not installed."""
+    from vastgraph.distributed.testing import missing
+
+    reason = missing()
+    if reason is not None:
+        pytest.skip(reason)
+    from vastgraph.distributed.testing import start_ray, stop_ray
+
+    ray = start_ray()
+    yield ray
+    stop_ray()

@@ -48,12 +48,15 @@ class DistributedGraph:
         address: ``"local"`` (start or reuse an in-process local Ray), ``"auto"``, ``HOST:PORT``,
             or None to use the Ray already initialised.
         num_cpus: CPUs of a local Ray started here (default: all).
+        shared_actors: serve shard ``k`` on the session's shared actor ``k``
+            (:func:`~vastgraph.distributed.shard.host_actors`; opening another graph starts no
+            process) rather than on actors of its own.
     """
 
     def __init__(self, root: str | os.PathLike, *, address: str | None = "local",
-                 num_cpus: int | None = None) -> None:
+                 num_cpus: int | None = None, shared_actors: bool = True) -> None:
         from vastgraph.distributed.cluster import ensure_ray
-        from vastgraph.distributed.shard import shard_actor_class
+        from vastgraph.distributed.shard import ShardHandle, host_actors, shard_actor_class
 
         self.root = os.path.abspath(os.fspath(root))
         self.manifest = m = read_manifest(self.root)
@@ -69,17 +72,30 @@ class DistributedGraph:
         ensure_ray(address, num_cpus=num_cpus)
         import ray
 
-        cls = shard_actor_class()
-        self.shards = [cls.remote(self.root, k) for k in range(m["parts"])]
+        self.shared_actors = bool(shared_actors)
+        parts = int(m["parts"])
+        if self.shared_actors:
+            self.actors = host_actors(parts)
+        else:
+            cls = shard_actor_class()
+            self.actors = [cls.remote() for _ in range(parts)]
+        self.shards = [ShardHandle(a, self.root, k) for k, a in enumerate(self.actors)]
         self.pids = [p["pid"] for p in ray.get([s.ping.remote() for s in self.shards])]
 
     def close(self) -> None:
-        """Stop the shard actors (the handle is unusable afterwards)."""
+        """Release the shards (the handle is unusable afterwards): shared actors unmap this
+        graph's folders and stay up for the next graph; own actors are stopped."""
         import ray
 
-        for s in getattr(self, "shards", []):
-            ray.kill(s, no_restart=True)
-        self.shards = []
+        if not ray.is_initialized():
+            self.shards = []
+            return
+        for a, s in zip(getattr(self, "actors", []), getattr(self, "shards", [])):
+            if self.shared_actors:
+                a.drop.remote(self.root, s.index)
+            else:
+                ray.kill(a, no_restart=True)
+        self.shards, self.actors = [], []
 
     def __repr__(self) -> str:
         return f"DistributedGraph({self.root!r}, parts={self.manifest['parts']}, method={self.manifest['method']!r})"

@@ -1,10 +1,13 @@
 """:class:`GraphShard`: one shard of a partitioned graph, served by a Ray actor.
 
-The actor memory-maps its shard folder (a normal store with global dense ids, see
+A :class:`ShardServer` actor opens shard folders on demand (``(root, index)`` travels with every
+request, see :class:`ShardHandle`); by default shard ``k`` of every opened graph lives on the
+session's shared actor ``k`` (:func:`host_actors`), so reopening a graph starts no process.
+The shard memory-maps its folder (a normal store with global dense ids, see
 :mod:`vastgraph.distributed.partition`) and answers batched requests with the local engine's
-kernels: walk segments, one-hop samples of given rows, full rows, edge lookups, negatives and node
+kernels: walk segments (walkers handed on to the next shard as packs), one-hop samples of given rows, full rows, edge lookups, negatives and node
 attributes. It keeps no request state — every request carries what it needs (walker states,
-seeds) — so a restarted actor (``max_restarts=-1``) reopens its folder and a retried request
+seeds) — so a restarted actor (``max_restarts=-1``) reopens its folders and a retried request
 (``max_task_retries=-1``) returns the same answer.
 
 Positions returned are GLOBAL: the position an edge has in the full graph's storage order
@@ -35,7 +38,7 @@ import numpy as np
 
 from vastgraph.distributed.partition import read_manifest
 
-__all__ = ["GraphShard", "shard_actor_class"]
+__all__ = ["GraphShard", "ShardServer", "shard_actor_class"]
 
 
 class GraphShard:
@@ -90,23 +93,50 @@ class GraphShard:
         return np.asarray(self.owner[self.offsets[ntype] + dense]) == self.index
 
     # ------------------------------------------------------------------ walks
-    def walk_segments(self, kind: str, params: dict[str, Any], state: tuple) -> tuple:
-        """Advance walkers (their state arrays) until each ends, dies or leaves this shard."""
+    def walk(self, kind: str, params: dict[str, Any], *packs: np.ndarray) -> tuple:
+        """Advance walkers until each ends, dies or steps onto another shard's node.
+
+        ``packs`` are walker-state packs (int64 ``(fields, n)``: walk id, current node, stream state,
+        next column, then ``params['extra']`` kind-specific rows) for walkers on nodes this shard
+        owns; several are concatenated. Returns ``(summary, pack_0, .., pack_{P-1})``: ``pack_d``
+        holds the walkers now on shard ``d``'s nodes (sent there without passing the driver), and
+        ``summary`` what the driver writes: ``ids``, ``col0`` (first column walked), ``cnt``,
+        ``nodes`` (the segments, flat), ``times`` (temporal) and ``dest`` (walkers per shard)."""
         from vastgraph.sampling.local import partial
 
         self.requests += 1
+        pack = np.concatenate(packs, axis=1) if len(packs) != 1 else np.array(packs[0], dtype=np.int64)
+        n = pack.shape[1]
+        cur, st, col = pack[1], pack[2].view(np.uint64), pack[3]
+        col0 = col.astype(np.int32)
+        length = int(params["length"])
+        seg_dtype = np.dtype(params.get("dtype", "int64"))
+        times = None
         if kind == "metapath":
             steps = [(self.etypes[j], rev) for j, rev in params["steps"]]
-            return partial.advance_metapath(self.engine, steps, params["flags"], params["dst_offsets"], self.owner,
-                                            self.index, params["length"], *state)
-        et = self.etypes[params["etype"]]
-        off = self.offsets[et.src]
-        if kind == "temporal":
-            return partial.advance_temporal(self.engine, et, params["backward"], params["strict"], params["bias"],
-                                            params["scale"], self.owner, self.index, off, params["length"], *state)
-        return partial.advance_walks(self.engine, et, params["mode"], params["weighted"], params["symmetric"],
-                                     params["p_inv"], params["q_inv"], self.owner, self.index, off, params["length"],
-                                     *state)
+            seg, cnt = partial.advance_metapath(self.engine, steps, params["flags"], params["dst_offsets"], self.owner,
+                                                self.index, length, cur, st, col)
+            off = 0
+        elif kind == "temporal":
+            et = self.etypes[params["etype"]]
+            off = self.offsets[et.src]
+            seg, tseg, cnt = partial.advance_temporal(self.engine, et, params["backward"], params["strict"],
+                                                      params["bias"], params["scale"], self.owner, self.index, off,
+                                                      length, cur, st, pack[4], col, seg_dtype)
+            times = partial.flatten_prefix(tseg, cnt)
+        else:
+            et = self.etypes[params["etype"]]
+            off = self.offsets[et.src]
+            prev = pack[4] if pack.shape[0] > 4 else np.full(n, -1, np.int64)
+            lastw = pack[5].view(np.float64) if pack.shape[0] > 5 else np.zeros(n, np.float64)
+            seg, cnt = partial.advance_walks(self.engine, et, params["mode"], params["weighted"], params["symmetric"],
+                                             params["p_inv"], params["q_inv"], self.owner, self.index, off, length,
+                                             cur, st, prev, lastw, col, seg_dtype)
+        nodes, dest = partial.finish_segments(seg, cnt, col, np.int64(length), self.owner, np.int64(off))
+        parts = int(self.manifest["parts"])
+        summary = {"ids": pack[0].copy(), "col0": col0, "cnt": cnt.astype(np.int32), "nodes": nodes,
+                   "times": times, "dest": np.bincount(dest[dest >= 0], minlength=parts)}
+        return (summary, *(np.ascontiguousarray(pack[:, dest == d]) for d in range(parts)))
 
     # ------------------------------------------------------------------ rows
     def row_samples(self, j: int, reverse: bool, rows: np.ndarray, k: int, replace: bool, code: int,
@@ -207,9 +237,100 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return first + np.arange(total, dtype=np.int64)
 
 
+class ShardServer:
+    """The Ray actor: serves :class:`GraphShard` ``(root, index)`` pairs, each opened on its first
+    request (so an actor restarted by Ray reopens its folders lazily, and one process can serve
+    shard ``k`` of several opened graphs)."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, int], GraphShard] = {}
+
+    def _shard(self, root: str, index: int) -> GraphShard:
+        key = (root, int(index))
+        shard = self._open.get(key)
+        if shard is None:
+            shard = self._open[key] = GraphShard(root, index)
+        return shard
+
+    def call(self, root: str, index: int, method: str, *args: Any) -> Any:
+        """``GraphShard(root, index).method(*args)``."""
+        return getattr(self._shard(root, index), method)(*args)
+
+    def drop(self, root: str, index: int) -> bool:
+        """Forget (unmap) shard ``index`` of ``root``; True when it was open."""
+        return self._open.pop((root, int(index)), None) is not None
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
 def shard_actor_class(num_cpus: float = 0, max_restarts: int = -1, max_task_retries: int = -1) -> Any:
-    """The Ray actor class of :class:`GraphShard` (restarted from its folder when it dies; requests
-    in flight are retried: they are pure functions of their arguments)."""
+    """The Ray actor class of :class:`ShardServer` (restarted when it dies, reopening its shard
+    folders on demand; requests in flight are retried: they are pure functions of their arguments).
+    ``num_cpus=0``: the actors hold no CPU reservation, so any number of shards fit on a machine."""
     import ray
 
-    return ray.remote(num_cpus=num_cpus, max_restarts=max_restarts, max_task_retries=max_task_retries)(GraphShard)
+    return ray.remote(num_cpus=num_cpus, max_restarts=max_restarts, max_task_retries=max_task_retries)(ShardServer)
+
+
+_HOSTS: dict[str, Any] = {"session": None, "actors": []}
+
+
+def _session_key() -> str:
+    import ray
+
+    ctx = ray.get_runtime_context()
+    return f"{getattr(ctx, 'gcs_address', '')}/{ctx.get_job_id()}"
+
+
+def host_actors(n: int) -> list[Any]:
+    """The first ``n`` shared :class:`ShardServer` actors of this Ray session (started on demand).
+    Shard ``k`` of every graph opened with shared actors is served by actor ``k``: a process opens
+    several graphs (or reopens one) without starting new processes."""
+    key = _session_key()
+    if _HOSTS["session"] != key:
+        _HOSTS["session"], _HOSTS["actors"] = key, []
+    actors = _HOSTS["actors"]
+    if len(actors) < n:
+        cls = shard_actor_class()
+        actors.extend(cls.remote() for _ in range(n - len(actors)))
+    return actors[:n]
+
+
+def release_hosts() -> int:
+    """Stop the shared shard actors of this process (graphs using them become unusable); returns
+    how many were stopped."""
+    import ray
+
+    actors, _HOSTS["actors"], _HOSTS["session"] = _HOSTS["actors"], [], None
+    if ray.is_initialized():
+        for a in actors:
+            ray.kill(a, no_restart=True)
+    return len(actors)
+
+
+class ShardHandle:
+    """Shard ``index`` of ``root`` on a :class:`ShardServer` actor: ``handle.METHOD.remote(*args)``
+    calls ``GraphShard.METHOD`` there (``.options(**ray_options)`` first, e.g. ``num_returns``)."""
+
+    def __init__(self, actor: Any, root: str, index: int) -> None:
+        self.actor, self.root, self.index = actor, root, int(index)
+
+    def __getattr__(self, name: str) -> "_Method":
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Method(self, name, None)
+
+
+class _Method:
+    def __init__(self, handle: ShardHandle, name: str, opts: dict[str, Any] | None) -> None:
+        self.handle, self.name, self.opts = handle, name, opts
+
+    def options(self, **opts: Any) -> "_Method":
+        return _Method(self.handle, self.name, opts)
+
+    def remote(self, *args: Any) -> Any:
+        call = self.handle.actor.call
+        if self.opts:
+            call = call.options(**self.opts)
+        return call.remote(self.handle.root, self.handle.index, self.name, *args)

@@ -5,10 +5,11 @@ A shard is a local store that keeps global dense ids and holds every edge incide
 owns, so an owned node's row (and column) equals the full graph's. The functions here run the local
 kernels' exact draws on such a store for a distributed backend (``vastgraph.distributed``):
 
-* ``advance_*``: walkers, given as their state (current node, random-stream state, previous node,
-  last weight or time key, next column), take steps from ``stream(seed, walk)`` exactly as the
+* ``advance_*``: walkers, given as their state arrays (current node, random-stream state, previous
+  node, last weight or time key, next column; updated in place), take steps from ``stream(seed, walk)`` exactly as the
   local walk kernels do, until the walk ends, dies, or steps onto a node another shard owns; the
   caller routes them on. A walk is thus bit-identical to the local one, however it is cut.
+  :func:`finish_segments` compacts the segments walked and names each walker's next shard.
 * :func:`row_samples`: the local one-hop kernel (row ``i`` from ``stream(seed, i)``) over given rows.
 * :func:`draw_negatives_for`: negatives for anchors this shard owns, with explicit stream ids.
 
@@ -24,10 +25,13 @@ Example:
     >>> g = b.build()
     >>> owner = np.zeros(4, np.int32)  # one shard owns everything: a walk never leaves it
     >>> st = new_streams(np.uint64(7), np.arange(4))
-    >>> seg, cnt, _ = advance_walks(engine_for(g), g.edge_type(), 0, False, False, 1.0, 1.0, owner, 0, 0, 3,
-    ...                             np.arange(4), st, np.full(4, -1), np.zeros(4), np.ones(4, np.int64))
+    >>> cur, col = np.arange(4), np.ones(4, np.int64)
+    >>> seg, cnt = advance_walks(engine_for(g), g.edge_type(), 0, False, False, 1.0, 1.0, owner, 0, 0, 3,
+    ...                          cur, st, np.full(4, -1), np.zeros(4), col)
     >>> bool((seg[:, :3] == random_walks(g, walks_per_node=1, walk_length=3, random_state=7)[:, 1:]).all())
     True
+    >>> col.tolist(), cnt.tolist()  # the state was advanced in place: every walk is over
+    ([4, 4, 4, 4], [3, 3, 3, 3])
 """
 
 from __future__ import annotations
@@ -48,9 +52,8 @@ from vastgraph.seeding import next_int, stream
 _EMPTY_F32, _EMPTY_I32, _EMPTY_F64 = np.empty(0, np.float32), np.empty(0, np.int32), np.empty(0, np.float64)
 _NO_BITS = np.empty(0, np.uint64)
 
-__all__ = ["new_streams", "advance_walks", "advance_metapath", "advance_temporal", "row_samples", "row_starts",
-           "entries_at",
-           "draw_negatives_for"]
+__all__ = ["new_streams", "advance_walks", "advance_metapath", "advance_temporal", "finish_segments",
+           "flatten_prefix", "row_samples", "row_starts", "entries_at", "draw_negatives_for"]
 
 
 @nb.njit(nogil=True, cache=True)
@@ -137,10 +140,11 @@ def _advance(indptr, indices, weight, rowsum, prob, alias, mode, weighted, symme
 
 def advance_walks(eng: Any, et: Any, mode: int, weighted: bool, symmetric: bool, p_inv: float, q_inv: float,
                   owner: np.ndarray, me: int, off: int, length: int, cur: np.ndarray, st: np.ndarray,
-                  prev: np.ndarray, lastw: np.ndarray, col: np.ndarray) -> tuple:
-    """Advance uniform (mode 0) / weighted (1) / node2vec (2) walkers; returns ``(seg, count, state)``
-    where ``seg[i, :count[i]]`` are the nodes of columns ``col[i] ..`` and ``state`` the new
-    ``(cur, st, prev, lastw, col)``. ``owner[off + v]`` is the shard of node ``v``."""
+                  prev: np.ndarray, lastw: np.ndarray, col: np.ndarray, seg_dtype: Any = np.int64) -> tuple:
+    """Advance uniform (mode 0) / weighted (1) / node2vec (2) walkers IN PLACE: the state arrays
+    ``cur`` (int64), ``st`` (uint64), ``prev`` (int64), ``lastw`` (float64) and ``col`` (int64) are
+    updated; returns ``(seg, count)`` where ``seg[i, :count[i]]`` are the nodes of columns
+    ``col[i] ..`` (as of the call). ``owner[off + v]`` is the shard of node ``v``."""
     adj = eng.adjacency(et)
     indptr, indices = np.asarray(adj.indptr), np.asarray(adj.indices)
     if weighted:
@@ -149,17 +153,57 @@ def advance_walks(eng: Any, et: Any, mode: int, weighted: bool, symmetric: bool,
         weight = np.asarray(adj.weight)
     else:
         rowsum, weight, prob, alias = _EMPTY_F64, _EMPTY_F32, _EMPTY_F32, _EMPTY_I32
-    cur, st, prev = cur.astype(np.int64), st.astype(np.uint64), prev.astype(np.int64)
-    lastw, col = lastw.astype(np.float64), col.astype(np.int64)
     n = cur.shape[0]
-    width = int(min(length, max(1, length - int(col.min()) + 1))) if n else 1
-    seg = np.empty((n, width), dtype=np.int64)
+    seg = np.empty((n, _width(length, col)), dtype=seg_dtype)
     cnt = np.zeros(n, dtype=np.int64)
     if n:
         _advance(indptr, indices, weight, rowsum, prob, alias, np.int64(mode), bool(weighted), bool(symmetric),
                  float(p_inv), float(q_inv), owner, np.int32(me), np.int64(off), np.int64(length), cur, st, prev,
                  lastw, col, seg, cnt)
-    return seg, cnt, (cur, st, prev, lastw, col)
+    return seg, cnt
+
+
+def _width(length: int, col: np.ndarray) -> int:
+    """Columns a walker may still fill (the widest remaining walk)."""
+    return int(max(1, length - int(col.min()) + 1)) if col.size else 1
+
+
+@nb.njit(nogil=True, cache=True)
+def finish_segments(seg, cnt, col, length, owner, off):  # pragma: no cover - numba
+    """Compact ``seg[i, :cnt[i]]`` into one flat array and route each walker: ``dest[i]`` is the
+    shard owning its current node (``owner[off + last node]``), or -1 when its walk is over."""
+    n = cnt.shape[0]
+    total = 0
+    for i in range(n):
+        total += cnt[i]
+    flat = np.empty(total, dtype=seg.dtype)
+    dest = np.full(n, -1, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        c = cnt[i]
+        for j in range(c):
+            flat[k + j] = seg[i, j]
+        k += c
+        if c > 0 and col[i] <= length:
+            v = np.int64(seg[i, c - 1])
+            if v >= 0:
+                dest[i] = owner[off + v]
+    return flat, dest
+
+
+@nb.njit(nogil=True, cache=True)
+def flatten_prefix(seg, cnt):  # pragma: no cover - numba
+    """``concatenate([seg[i, :cnt[i]] for i])`` (temporal walks' times)."""
+    total = 0
+    for i in range(cnt.shape[0]):
+        total += cnt[i]
+    flat = np.empty(total, dtype=seg.dtype)
+    k = 0
+    for i in range(cnt.shape[0]):
+        for j in range(cnt[i]):
+            flat[k + j] = seg[i, j]
+        k += cnt[i]
+    return flat
 
 
 @nb.njit(nogil=True, parallel=True, cache=True)
@@ -199,8 +243,8 @@ def _advance_metapath(indptrs, indices, probs, aliases, weighted, dst_offsets, o
 
 def advance_metapath(eng: Any, steps: list, flags: list, dst_offsets: np.ndarray, owner: np.ndarray, me: int,
                      length: int, cur: np.ndarray, st: np.ndarray, col: np.ndarray) -> tuple:
-    """Advance metapath walkers (dense ``cur`` of the current step's source type); ``seg`` holds
-    global ids as ``metapath_kernel`` writes them."""
+    """Advance metapath walkers (dense ``cur`` of the current step's source type) in place;
+    ``seg`` holds global ids as ``metapath_kernel`` writes them."""
     adjs = [eng.adjacency(et, rev) for et, rev in steps]
     idx_dtype = np.result_type(*[adj.indices.dtype for adj in adjs])
     indptrs, indices, probs, aliases = [], [], [], []
@@ -211,15 +255,14 @@ def advance_metapath(eng: Any, steps: list, flags: list, dst_offsets: np.ndarray
         probs.append(prob)
         aliases.append(alias)
     indptrs, indices, probs, aliases = (uniform_tuple(x) for x in (indptrs, indices, probs, aliases))
-    cur, st, col = cur.astype(np.int64), st.astype(np.uint64), col.astype(np.int64)
     n = cur.shape[0]
-    seg = np.empty((n, max(1, length - int(col.min()) + 1) if n else 1), dtype=np.int64)
+    seg = np.empty((n, _width(length, col)), dtype=np.int64)
     cnt = np.zeros(n, dtype=np.int64)
     if n:
         _advance_metapath(indptrs, indices, probs, aliases, np.array(flags, dtype=np.bool_),
                           np.asarray(dst_offsets, np.int64), owner, np.int32(me), np.int64(length), cur, st, col,
                           seg, cnt)
-    return seg, cnt, (cur, st, col)
+    return seg, cnt
 
 
 @nb.njit(nogil=True, parallel=True, cache=True)
@@ -261,20 +304,20 @@ def _advance_temporal(indptr, indices, keys, sign, strict, bias, scale, owner, m
 
 def advance_temporal(eng: Any, et: Any, backward: bool, strict: bool, bias: int, scale: float,
                      owner: np.ndarray, me: int, off: int, length: int, cur: np.ndarray, st: np.ndarray,
-                     last: np.ndarray, col: np.ndarray) -> tuple:
-    """Advance temporal walkers (``temporal_kernel``'s steps); also returns the times of the steps."""
+                     last: np.ndarray, col: np.ndarray, seg_dtype: Any = np.int64) -> tuple:
+    """Advance temporal walkers (``temporal_kernel``'s steps) in place; returns ``(seg, tseg, count)``
+    with the times of the steps in ``tseg``."""
     indptr, indices, keys = eng.time_sorted_rows(et, backward, backward)
-    cur, st, last, col = cur.astype(np.int64), st.astype(np.uint64), last.astype(np.int64), col.astype(np.int64)
     n = cur.shape[0]
-    width = max(1, length - int(col.min()) + 1) if n else 1
-    seg = np.empty((n, width), dtype=np.int64)
+    width = _width(length, col)
+    seg = np.empty((n, width), dtype=seg_dtype)
     tseg = np.empty((n, width), dtype=np.int64)
     cnt = np.zeros(n, dtype=np.int64)
     if n:
         _advance_temporal(indptr, indices, keys, np.int64(-1 if backward else 1), bool(strict), np.int64(bias),
                           float(scale), owner, np.int32(me), np.int64(off), np.int64(length), cur, st, last, col,
                           seg, tseg, cnt)
-    return seg, tseg, cnt, (cur, st, last, col)
+    return seg, tseg, cnt
 
 
 def row_samples(eng: Any, et: Any, reverse: bool, rows: np.ndarray, k: int, replace: bool, code: int,
