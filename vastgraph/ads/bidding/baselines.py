@@ -170,7 +170,7 @@ def tune_fixed(markets: Sequence[Any], specs: Sequence[Any], grid: Any = None, *
     """
     from vastgraph.ads.bidding.episodes import rollout
 
-    g = np.geomspace(0.1, 3.0, 12) if grid is None else _positive("grid", grid).ravel()
+    g = np.geomspace(0.03, 3.0, 15) if grid is None else _positive("grid", grid).ravel()
     if g.size == 0:
         raise ValidationError("grid: empty; expected at least one multiplier")
     table = {}

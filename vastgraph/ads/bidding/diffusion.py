@@ -14,8 +14,10 @@ after Ajay et al., *Is Conditional Generative Modeling all you need for Decision
   sampler can use classifier-free guidance ``ε = ε(x, ∅) + w·(ε(x, y) − ε(x, ∅))``.
 * An inverse-dynamics MLP ``a_t = f(s_t, x_{t+1}, x_{t+1} − x_t)`` maps the full state and the
   planned next plan state to the bid multiplier (log), fitted on the logged transitions.
-* At step ``t`` the sampler starts from noise, and after every denoising step the observed past
-  ``x_0..x_t`` is written back (in-painting the history); the action is ``f(s_t, x̂_{t+1})``.
+* At step ``t`` the sampler starts from noise and runs ``sample_steps`` deterministic DDIM steps
+  (Song et al., *Denoising Diffusion Implicit Models*, ICLR 2021) over the ``K`` trained noise
+  levels; after every step the observed past ``x_0..x_t`` is written back (in-painting the
+  history); the action is ``f(s_t, x̂_{t+1})``, clipped to the range of the logged actions.
 
 Example:
     >>> import torch; torch.set_num_threads(1)
@@ -79,7 +81,7 @@ def _nets(n_features: int, n_ctx: int, channels: int, blocks: int) -> Any:
 
         def level(self, k: Any) -> Any:
             half = self.channels // 2
-            f = torch.exp(-math.log(1000.0) * torch.arange(half, dtype=torch.float32) / half)
+            f = torch.exp(-math.log(1000.0) * torch.arange(half, dtype=torch.float32, device=k.device) / half)
             arg = k.float()[:, None] * f[None]
             return torch.cat([arg.sin(), arg.cos()], dim=1)
 
@@ -115,6 +117,7 @@ class DiffusionBidder(GenerativeBidder):
         diffusion_steps: noise levels ``K``. Default 20.
         channels, blocks: noise-predictor size. Defaults 64, 4.
         guidance: classifier-free guidance weight ``w``. Default 1.2.
+        sample_steps: DDIM steps of the sampler at each decision (at most ``diffusion_steps``). Default 5.
         epochs: passes over the logged episodes. Default 80. batch_size, lr: Adam. Defaults 64, 2e-3.
         use_graph, target_quantile, target_boost, random_state, name: see
             :class:`~vastgraph.ads.bidding.generative.GenerativeBidder`.
@@ -123,9 +126,10 @@ class DiffusionBidder(GenerativeBidder):
     kind = "diffusion"
 
     def __init__(self, *, diffusion_steps: int = 20, channels: int = 64, blocks: int = 4, guidance: float = 1.2,
-                 epochs: int = 80, batch_size: int = 64, lr: float = 2e-3, **kw: Any) -> None:
+                 sample_steps: int = 5, epochs: int = 80, batch_size: int = 64, lr: float = 2e-3, **kw: Any) -> None:
         super().__init__(**kw)
         self.diffusion_steps = check_int("diffusion_steps", diffusion_steps, 2)
+        self.sample_steps = min(check_int("sample_steps", sample_steps, 1), self.diffusion_steps)
         self.channels, self.blocks = check_int("channels", channels, 8), check_int("blocks", blocks, 1, 4)
         if self.channels % 8:
             raise ValidationError(f"channels={channels}: expected a multiple of 8")
@@ -135,7 +139,8 @@ class DiffusionBidder(GenerativeBidder):
         self.epochs, self.batch_size, self.lr = check_int("epochs", epochs, 1), check_int("batch_size", batch_size, 1), float(lr)
 
     def _config(self) -> dict[str, Any]:
-        return {"diffusion_steps": self.diffusion_steps, "channels": self.channels, "blocks": self.blocks,
+        return {"diffusion_steps": self.diffusion_steps, "sample_steps": self.sample_steps,
+                "channels": self.channels, "blocks": self.blocks,
                 "guidance": self.guidance, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
 
     @property
@@ -158,13 +163,14 @@ class DiffusionBidder(GenerativeBidder):
     def _train(self, data: dict[str, np.ndarray], epochs: int | None) -> None:
         import torch
 
-        s = torch.from_numpy(data["states"])  # (N, T+1, F) normalised
-        a = torch.from_numpy(data["actions"])
+        dev = self._torch_device()
+        s = torch.from_numpy(data["states"]).to(dev)  # (N, T+1, F) normalised
+        a = torch.from_numpy(data["actions"]).to(dev)
         x0 = s[:, :, list(PLAN)]
         ctx = s[:, 0, self._ctx_idx]
-        y = torch.from_numpy(data["returns"])
+        y = torch.from_numpy(data["returns"]).to(dev)
         n, T = s.shape[0], self.steps
-        beta, alpha, abar = self._schedule()
+        beta, alpha, abar = (v.to(dev) for v in self._schedule())
         opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, weight_decay=1e-4)
         gen = torch.Generator().manual_seed(self.random_state % (2 ** 63))
         n_steps = max(1, (epochs or self.epochs) * max(1, n // self.batch_size))
@@ -173,14 +179,15 @@ class DiffusionBidder(GenerativeBidder):
         for _ in range(n_steps):  # minibatches of whole episodes
             idx = torch.randint(0, n, (min(self.batch_size, n),), generator=gen)
             B = idx.numel()
-            k = torch.randint(0, self.diffusion_steps, (B,), generator=gen)
-            noise = torch.randn(x0[idx].shape, generator=gen)
+            k = torch.randint(0, self.diffusion_steps, (B,), generator=gen).to(dev)
+            noise = torch.randn((B, T + 1, len(PLAN)), generator=gen).to(dev)
+            has_y = (torch.rand(B, generator=gen) > 0.2).float().to(dev)
+            t = torch.randint(0, T, (B,), generator=gen).to(dev)
+            idx = idx.to(dev)
             ab = abar[k][:, None, None]
             xk = ab.sqrt() * x0[idx] + (1 - ab).sqrt() * noise
-            has_y = (torch.rand(B, generator=gen) > 0.2).float()
             eps = self.net.denoiser(xk, k, y[idx], has_y, ctx[idx])
             loss_d = torch.mean((eps - noise) ** 2)
-            t = torch.randint(0, T, (B,), generator=gen)
             pred = self.net.invdyn(s[idx, t], x0[idx, t + 1], x0[idx, t])
             loss_a = torch.mean((pred - a[idx, t]) ** 2)
             loss = loss_d + loss_a
@@ -200,27 +207,29 @@ class DiffusionBidder(GenerativeBidder):
         import torch
 
         E, T = s.shape[0], self.steps
-        st = torch.from_numpy(s)
+        dev = self._torch_device()
+        st = torch.from_numpy(s).to(dev)
         known = st[:, :, list(PLAN)]
         ctx = st[:, 0, self._ctx_idx]
-        y = torch.from_numpy(self._target / self.y_scale)
-        ones, zeros = torch.ones(E), torch.zeros(E)
-        beta, alpha, abar = self._schedule()
-        x = torch.randn((E, T + 1, len(PLAN)), generator=self._gen)
+        y = torch.from_numpy(self._target / self.y_scale).to(dev)
+        # the conditional and unconditional passes of classifier-free guidance as one batch
+        y2, has2, ctx2 = torch.cat([y, y]), torch.cat([torch.ones(E), torch.zeros(E)]).to(dev), torch.cat([ctx, ctx])
+        abar = self._schedule()[2].to(dev)
+        levels = np.unique(np.linspace(0, self.diffusion_steps - 1, self.sample_steps).round().astype(int))[::-1]
+        x = torch.randn((E, T + 1, len(PLAN)), generator=self._gen).to(dev)
         x[:, :t + 1] = known
-        for k in range(self.diffusion_steps - 1, -1, -1):  # the reverse chain, history written back each time
-            kk = torch.full((E,), k, dtype=torch.long)
-            e_c = self.net.denoiser(x, kk, y, ones, ctx)
-            e_u = self.net.denoiser(x, kk, y, zeros, ctx)
+        for i, k in enumerate(levels):  # deterministic DDIM steps, history written back each time
+            kk = torch.full((2 * E,), int(k), dtype=torch.long, device=dev)
+            e_c, e_u = self.net.denoiser(torch.cat([x, x]), kk, y2, has2, ctx2).chunk(2)
             eps = e_u + self.guidance * (e_c - e_u)
-            mean = (x - beta[k] / (1 - abar[k]).sqrt() * eps) / alpha[k].sqrt()
-            if k > 0:
-                var = beta[k] * (1 - abar[k - 1]) / (1 - abar[k])
-                x = mean + var.sqrt() * torch.randn(x.shape, generator=self._gen)
+            x0 = ((x - (1 - abar[k]).sqrt() * eps) / abar[k].sqrt()).clamp(-6.0, 6.0)
+            if i + 1 < len(levels):
+                nxt = abar[int(levels[i + 1])]
+                x = nxt.sqrt() * x0 + (1 - nxt).sqrt() * eps
             else:
-                x = mean
+                x = x0
             x[:, :t + 1] = known
-        return self.net.invdyn(st[:, t], x[:, t + 1], x[:, t]).numpy().astype(np.float64)
+        return self.net.invdyn(st[:, t], x[:, t + 1], x[:, t]).cpu().numpy().astype(np.float64)
 
 
 __all__ = ["DiffusionBidder"]

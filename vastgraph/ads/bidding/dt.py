@@ -55,7 +55,7 @@ def _net(n_features: int, steps: int, d_model: int, layers: int, heads: int) -> 
             te = self.emb_t(tpos)
             tok = torch.stack([self.emb_r(rtg[..., None]) + te, self.emb_s(s) + te, self.emb_a(a[..., None]) + te],
                               dim=2).reshape(B, 3 * L, -1)
-            mask = torch.triu(torch.full((3 * L, 3 * L), float("-inf")), diagonal=1)
+            mask = torch.triu(torch.full((3 * L, 3 * L), float("-inf"), device=s.device), diagonal=1)
             h = self.body(self.norm(tok), mask=mask)
             return self.head(h[:, 1::3]).squeeze(-1)  # outputs at the state tokens
 
@@ -103,10 +103,11 @@ class DecisionTransformerBidder(GenerativeBidder):
         import torch
 
         T = self.steps
-        s = torch.from_numpy(data["states"][:, :T])
-        a = torch.from_numpy(data["actions"])
-        raw_value = torch.from_numpy(data["raw_states"][:, :T, 6])
-        y = torch.from_numpy(data["returns"] * self.y_scale)
+        dev = self._torch_device()
+        s = torch.from_numpy(np.ascontiguousarray(data["states"][:, :T])).to(dev)
+        a = torch.from_numpy(data["actions"]).to(dev)
+        raw_value = torch.from_numpy(np.ascontiguousarray(data["raw_states"][:, :T, 6])).to(dev)
+        y = torch.from_numpy(data["returns"] * self.y_scale).to(dev)
         rtg = self._rtg(y[:, None], raw_value)
         n = s.shape[0]
         opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, weight_decay=1e-4)
@@ -118,8 +119,8 @@ class DecisionTransformerBidder(GenerativeBidder):
         self.net.train()
         for _ in range(steps):  # minibatches of windows of K steps
             B = min(self.batch_size, n)
-            idx = torch.randint(0, n, (B,), generator=gen)[:, None]
-            tpos = torch.randint(0, T - K + 1, (B,), generator=gen)[:, None] + torch.arange(K)[None]
+            idx = torch.randint(0, n, (B,), generator=gen)[:, None].to(dev)
+            tpos = (torch.randint(0, T - K + 1, (B,), generator=gen)[:, None] + torch.arange(K)[None]).to(dev)
             # the a_t token sits after s_t, so the causal mask hides it from the prediction at s_t
             pred = self.net(rtg[idx, tpos], s[idx, tpos], a[idx, tpos], tpos)
             loss = torch.mean((pred - a[idx, tpos]) ** 2)
@@ -138,10 +139,11 @@ class DecisionTransformerBidder(GenerativeBidder):
         a = np.zeros((s.shape[0], t + 1 - lo), np.float32)
         if t > lo:
             a[:, :t - lo] = (np.log(np.maximum(roll.actions[:, lo:t], 1e-3)) - self.a_mean) / self.a_std
-        tpos = torch.arange(lo, t + 1)[None].expand(s.shape[0], -1)
-        out = self.net(torch.from_numpy(rtg), torch.from_numpy(np.ascontiguousarray(s[:, lo:])), torch.from_numpy(a),
-                       tpos)
-        return out[:, -1].numpy().astype(np.float64)
+        dev = self._torch_device()
+        tpos = torch.arange(lo, t + 1, device=dev)[None].expand(s.shape[0], -1)
+        out = self.net(torch.from_numpy(rtg).to(dev), torch.from_numpy(np.ascontiguousarray(s[:, lo:])).to(dev),
+                       torch.from_numpy(a).to(dev), tpos)
+        return out[:, -1].cpu().numpy().astype(np.float64)
 
 
 __all__ = ["DecisionTransformerBidder"]

@@ -224,7 +224,7 @@ def rollout(market: Any, policy: BidPolicy, spec: EpisodeSpec, *, graph_features
     roll = Rollout(day=market.day, agents=agents, budget=budget, target_cpa=np.asarray(spec.target_cpa, float),
                    scale=np.asarray(spec.scale, float), states=np.zeros((E, T, N_BASE + G), np.float32),
                    actions=np.zeros((E, T)), outcomes=np.zeros((E, T, 6)), graph=graph,
-                   prior_cpc=prior_cpc(market.world, market.day)[agents], policy=getattr(policy, "name", ""))
+                   prior_cpc=np.asarray(market.prior_cpc)[agents], policy=getattr(policy, "name", ""))
     remaining = market.fresh_budgets(agents, budget)
     policy.reset(roll)
     for t in range(T):  # time steps: the policy reacts to what happened so far

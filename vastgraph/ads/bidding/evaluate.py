@@ -32,6 +32,8 @@ from vastgraph.seeding import derive_seed
 
 BIDDERS = ("fixed", "pid", "online-lp", "dt", "diffusion")
 GENERATIVE = ("dt", "diffusion")
+#: epochs of the generative bidders at ``epochs_scale=1`` (passes over the logged episodes)
+DT_EPOCHS, DIFFUSION_EPOCHS = 40, 60
 
 
 def summarize(roll: Any) -> dict[str, float]:
@@ -94,7 +96,7 @@ def _days(world: Any, train_days: Any, test_days: Any) -> tuple[list[int], list[
 
 def run_bidding(world: Any, *, bidders: Any = BIDDERS, train_days: Any = None, test_days: Any = None,
                 steps: int = 48, k_candidates: int = 10, rollouts_per_day: int = 3, graph_features: Any = None,
-                ablation: bool = True, epochs_scale: float = 1.0, budget_scale: float = 4.0,
+                ablation: bool = True, epochs_scale: float = 1.0, budget_scale: float = 4.0, device: str = "cpu",
                 random_state: Any = 0, progress: Optional[Callable[[str], Any]] = None) -> BiddingExperiment:
     """Tune / train the bidders on the training days, replay them on the held-out days (see the module docstring).
 
@@ -110,6 +112,7 @@ def run_bidding(world: Any, *, bidders: Any = BIDDERS, train_days: Any = None, t
         ablation: also fit each generative bidder without the graph features. Default True.
         epochs_scale: multiplier of the generative bidders' epochs (``--quick`` uses less). Default 1.
         budget_scale: episode budgets relative to the world's daily budgets. Default 4.
+        device: torch device of the generative bidders (``"cpu"`` or ``"cuda"``). Default ``"cpu"``.
         random_state: seed of the replays' random numbers, the episodes, the logging policy and the models.
         progress: optional ``progress(message)``.
 
@@ -165,7 +168,7 @@ def run_bidding(world: Any, *, bidders: Any = BIDDERS, train_days: Any = None, t
         variants = [True] + ([False] if ablation and gf is not None else [])
         for b in gen:
             for use_graph in variants:
-                model = _make(b, use_graph and gf is not None, epochs_scale, derive_seed(random_state, 9))
+                model = _make(b, use_graph and gf is not None, epochs_scale, derive_seed(random_state, 9), device)
                 say(f"training {model.name}")
                 model.fit(logged)
                 policies[model.name] = model
@@ -187,23 +190,30 @@ def run_bidding(world: Any, *, bidders: Any = BIDDERS, train_days: Any = None, t
     return exp
 
 
-def _make(kind: str, use_graph: bool, epochs_scale: float, seed: Any) -> Any:
+def _make(kind: str, use_graph: bool, epochs_scale: float, seed: Any, device: str = "cpu") -> Any:
+    scale = float(epochs_scale)
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValidationError(f"epochs_scale={epochs_scale!r}: expected a finite number > 0")
     if kind == "dt":
         from vastgraph.ads.bidding.dt import DecisionTransformerBidder
 
-        return DecisionTransformerBidder(epochs=max(1, int(round(10 * epochs_scale))), use_graph=use_graph,
-                                         random_state=seed, name="dt" if use_graph else "dt (no graph)")
+        return DecisionTransformerBidder(d_model=32, heads=4, layers=2, context=12,
+                                         epochs=max(1, int(round(DT_EPOCHS * scale))), use_graph=use_graph,
+                                         random_state=seed, device=device,
+                                         name="dt" if use_graph else "dt (no graph)")
     from vastgraph.ads.bidding.diffusion import DiffusionBidder
 
-    return DiffusionBidder(epochs=max(1, int(round(12 * epochs_scale))), use_graph=use_graph, random_state=seed,
+    return DiffusionBidder(channels=32, blocks=3, epochs=max(1, int(round(DIFFUSION_EPOCHS * scale))),
+                           use_graph=use_graph,
+                           random_state=seed, device=device,
                            name="diffusion" if use_graph else "diffusion (no graph)")
 
 
-def load_bidder(path: Any) -> Any:
+def load_bidder(path: Any, *, device: str = "cpu") -> Any:
     """Read a saved generative bidder (see :func:`vastgraph.ads.bidding.generative.load_bidder`)."""
     from vastgraph.ads.bidding.generative import load_bidder as _load
 
-    return _load(path)
+    return _load(path, device=device)
 
 
 __all__ = ["BIDDERS", "BiddingExperiment", "run_bidding", "summarize", "graph_features_for", "load_bidder"]

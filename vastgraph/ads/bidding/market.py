@@ -11,8 +11,11 @@ candidates, same pCTR ranking, second price, same click/conversion uniforms: com
 for every policy). An episode controls one advertiser (the *agent*): each of its candidate ads bids
 ``α_t · v(q, a)`` per click, with ``v(q, a) = P(conv | q, a) · value(a)`` the predicted value of a
 click; every other advertiser follows its logged policy (its logged static bid) under its own
-budget. Episodes of different agents run side by side on separate copies of the budgets (one numba
-loop over episodes), so they do not interact.
+budget: a pass over the day with everybody bidding as logged gives the arrival at which each
+competitor's budget runs out, and from then on it leaves the auctions (as in the NeurIPS 2024
+competition's simulator, the agent's own effect on its competitors' budgets is not fed back).
+Episodes of different agents are independent (one numba loop over them), and each
+episode visits only its agent's opportunities (the arrivals where one of its ads is a candidate).
 
 The budget is enforced for every policy by the replay itself: a click costs ``min(price, remaining
 budget)``, and an advertiser at its budget leaves the remaining auctions of the day. Value won is
@@ -44,67 +47,100 @@ OUTCOME = ("entered", "won", "clicks", "spend", "value", "conversions")
 
 
 @nb.njit(cache=True, nogil=True)
-def _bid_step(lo, hi, qrow, cand, pctr, pval, value, bid, adv_of, agent, mult, remaining, p_click, p_conv,
-              u_click, slots, reserve, out):  # pragma: no cover - numba
-    """Arrivals ``lo:hi`` for every episode ``e`` (agent ``agent[e]`` bids ``mult[e]·pval``); ``remaining[e]`` in place."""
-    n_ep = agent.shape[0]
+def _rank(i, r, cand, pctr, pval, bid, adv_of, exhaust, me, m, reserve, score, bids, col):  # pragma: no cover
+    """Eligible bids of arrival ``i`` sorted by descending eCPM (stable); returns (count, agent entered)."""
+    n_el = 0
+    has_agent = False
+    for c in range(cand.shape[1]):
+        a = cand[r, c]
+        if a < 0 or pctr[r, c] <= 0.0:
+            continue
+        v = adv_of[a]
+        if v == me:
+            b = m * pval[r, c]
+        elif exhaust[v] <= i:  # a competitor out of budget by then
+            continue
+        else:
+            b = bid[a]
+        if b < reserve or b <= 0.0:
+            continue
+        s = b * pctr[r, c]
+        j = n_el
+        while j > 0 and score[j - 1] < s:
+            score[j] = score[j - 1]
+            bids[j] = bids[j - 1]
+            col[j] = col[j - 1]
+            j -= 1
+        score[j] = s
+        bids[j] = b
+        col[j] = c
+        n_el += 1
+        if v == me:
+            has_agent = True
+    return n_el, has_agent
+
+
+@nb.njit(cache=True, nogil=True)
+def _exhaustion(qrow, cand, pctr, bid, adv_of, budget, p_click, u_click, slots, reserve):  # pragma: no cover
+    """Arrival index at which each advertiser's budget runs out when everybody bids as logged (n if never)."""
+    n = qrow.shape[0]
     k = cand.shape[1]
-    score = np.empty(k)
-    bids = np.empty(k)
-    col = np.empty(k, np.int64)
-    for e in range(n_ep):
+    rem = budget.copy()
+    exhaust = np.full(budget.shape[0], n, np.int64)
+    score, bids, col = np.empty(k), np.empty(k), np.empty(k, np.int64)
+    pval = np.zeros((1, 1))
+    for i in range(n):
+        r = qrow[i]
+        n_el, _ = _rank(i, r, cand, pctr, pval, bid, adv_of, exhaust, -1, 0.0, reserve, score, bids, col)
+        for j in range(min(slots, n_el)):
+            c = col[j]
+            v = adv_of[cand[r, c]]
+            nxt = score[j + 1] / pctr[r, c] if j + 1 < n_el else 0.0
+            pr = min(bids[j], max(reserve, nxt))
+            if u_click[i, j] < p_click[r, c, j]:
+                rem[v] -= min(pr, rem[v])
+                if rem[v] <= 1e-9 and exhaust[v] == n:
+                    exhaust[v] = i + 1
+    return exhaust
+
+
+@nb.njit(cache=True, nogil=True)
+def _bid_step(lo, hi, opp_ptr, opp_arr, qrow, cand, pctr, pval, value, bid, adv_of, exhaust, agent, mult, remaining,
+              p_click, p_conv, u_click, slots, reserve, out):  # pragma: no cover - numba
+    """Arrivals ``lo:hi`` of every episode ``e`` (agent ``agent[e]`` bids ``mult[e]·pval``); ``remaining[e]`` in place.
+
+    Only the agent's opportunities (arrivals where one of its ads is a candidate) are visited.
+    """
+    k = cand.shape[1]
+    for e in range(agent.shape[0]):
         me = agent[e]
         m = mult[e]
-        rem = remaining[e]
-        for i in range(lo, hi):
+        score, bids, col = np.empty(k), np.empty(k), np.empty(k, np.int64)
+        arr = opp_arr[opp_ptr[me]:opp_ptr[me + 1]]
+        p = np.searchsorted(arr, lo)
+        while p < arr.shape[0] and arr[p] < hi and remaining[e] > 1e-9:
+            i = arr[p]
+            p += 1
             r = qrow[i]
-            n_el = 0
-            has_agent = False
-            for c in range(k):
-                a = cand[r, c]
-                if a < 0 or pctr[r, c] <= 0.0:
-                    continue
-                v = adv_of[a]
-                if rem[v] <= 1e-9:
-                    continue
-                b = m * pval[r, c] if v == me else bid[a]
-                if b < reserve or b <= 0.0:
-                    continue
-                # insertion by descending eCPM, stable (earlier candidates first on ties)
-                s = b * pctr[r, c]
-                j = n_el
-                while j > 0 and score[j - 1] < s:
-                    score[j] = score[j - 1]
-                    bids[j] = bids[j - 1]
-                    col[j] = col[j - 1]
-                    j -= 1
-                score[j] = s
-                bids[j] = b
-                col[j] = c
-                n_el += 1
-                if v == me:
-                    has_agent = True
+            n_el, has_agent = _rank(i, r, cand, pctr, pval, bid, adv_of, exhaust, me, m, reserve, score, bids, col)
             if not has_agent:
-                if n_el == 0:
-                    continue
-            else:
-                out[e, 0] += 1.0
+                continue
+            out[e, 0] += 1.0
             for j in range(min(slots, n_el)):
                 c = col[j]
                 a = cand[r, c]
-                v = adv_of[a]
+                if adv_of[a] != me:
+                    continue
                 nxt = score[j + 1] / pctr[r, c] if j + 1 < n_el else 0.0
                 pr = min(bids[j], max(reserve, nxt))
-                if v == me:
-                    out[e, 1] += 1.0
+                out[e, 1] += 1.0
                 if u_click[i, j] < p_click[r, c, j]:
-                    ch = min(pr, rem[v])
-                    rem[v] -= ch
-                    if v == me:
-                        out[e, 2] += 1.0
-                        out[e, 3] += ch
-                        out[e, 4] += p_conv[r, c] * value[a]
-                        out[e, 5] += p_conv[r, c]
+                    ch = min(pr, remaining[e])
+                    remaining[e] -= ch
+                    out[e, 2] += 1.0
+                    out[e, 3] += ch
+                    out[e, 4] += p_conv[r, c] * value[a]
+                    out[e, 5] += p_conv[r, c]
 
 
 class BiddingMarket:
@@ -149,9 +185,28 @@ class BiddingMarket:
         present[rows, inp.adv_of[inp.cand[ok]]] = True
         self.opportunities = present[inp.qrow].sum(axis=0) if inp.arrivals else np.zeros(n_adv, np.int64)
         self.agents = np.flatnonzero(self.opportunities > 0).astype(np.int64)
+        # each advertiser's opportunities as a CSR over arrivals (sorted), for the per-agent kernel
+        arr_of = np.repeat(np.arange(inp.arrivals, dtype=np.int64), inp.cand.shape[1])
+        cand_flat = inp.cand[inp.qrow].ravel() if inp.arrivals else np.zeros(0, np.int64)
+        has = cand_flat >= 0
+        pairs = np.unique(inp.adv_of[cand_flat[has]] * max(inp.arrivals, 1) + arr_of[has])
+        self.opp_ptr = np.searchsorted(pairs // max(inp.arrivals, 1), np.arange(n_adv + 1)).astype(np.int64)
+        self.opp_arr = (pairs % max(inp.arrivals, 1)).astype(np.int64)
+        # competitors bid as logged under their own budgets: when each one's budget runs out
+        self.exhaust = _exhaustion(inp.qrow, inp.cand, inp.pctr, inp.bid, inp.adv_of, self.budget, inp.p_click,
+                                   inp.u_click, inp.slots, inp.reserve)
         # mean predicted value of a click per advertiser (its CPA scale)
         self.mean_ad_value = np.bincount(inp.adv_of, weights=self.value, minlength=n_adv) / np.maximum(
             np.bincount(inp.adv_of, minlength=n_adv), 1)
+
+    @property
+    def prior_cpc(self) -> np.ndarray:
+        """Each advertiser's logged cost per click on the day before (computed once per market)."""
+        if getattr(self, "_prior_cpc", None) is None:
+            from vastgraph.ads.bidding.episodes import prior_cpc
+
+            self._prior_cpc = prior_cpc(self.world, self.day)
+        return self._prior_cpc
 
     def advertiser_rows(self, advertisers: Any) -> np.ndarray:
         """Rows of advertiser ids (unknown ids raise :class:`~vastgraph.errors.UnknownIdError`)."""
@@ -166,18 +221,16 @@ class BiddingMarket:
         return pos.astype(np.int64)
 
     def fresh_budgets(self, agents: np.ndarray, budgets: Any) -> np.ndarray:
-        """Per-episode remaining budgets ``(E, n_advertisers)``: the world's, with each agent's set to its episode budget."""
+        """Per-episode remaining budgets ``(E,)`` (validated copies of ``budgets``, one per agent)."""
         agents = np.asarray(agents, np.int64)
-        b = np.asarray(budgets, np.float64).ravel()
+        b = np.array(budgets, np.float64).ravel()
         if b.shape != agents.shape:
             raise ValidationError(f"budgets: shape {b.shape}; expected {agents.shape}, one per episode")
         if not np.isfinite(b).all() or (b < 0).any():
             raise ValidationError(f"budgets: expected finite numbers >= 0, got {b[~np.isfinite(b) | (b < 0)][:3]}")
         if agents.size and (agents.min() < 0 or agents.max() >= self.advertiser_ids.size):
             raise UnknownIdError(f"agents: rows must be in 0..{self.advertiser_ids.size - 1}")
-        rem = np.tile(self.budget, (agents.size, 1))
-        rem[np.arange(agents.size), agents] = b
-        return rem
+        return b
 
     def run_step(self, t: int, agents: np.ndarray, multipliers: np.ndarray, remaining: np.ndarray) -> np.ndarray:
         """Replay step ``t`` for every episode; returns ``(E, 6)`` outcomes (:data:`OUTCOME`), updates ``remaining``."""
@@ -191,9 +244,11 @@ class BiddingMarket:
             raise ValidationError(f"multipliers: expected finite bid multipliers >= 0, got {bad[:3].tolist()}")
         out = np.zeros((agents.size, len(OUTCOME)))
         inp = self.inputs
-        _bid_step(int(self.bounds[t]), int(self.bounds[t + 1]), inp.qrow, inp.cand, inp.pctr, self.pval, self.value,
-                  inp.bid, inp.adv_of, agents, mult, remaining, inp.p_click, inp.p_conv, inp.u_click, inp.slots,
-                  inp.reserve, out)
+        if remaining.shape != agents.shape:
+            raise ValidationError(f"remaining: shape {remaining.shape}; expected {agents.shape} (fresh_budgets)")
+        _bid_step(int(self.bounds[t]), int(self.bounds[t + 1]), self.opp_ptr, self.opp_arr, inp.qrow, inp.cand,
+                  inp.pctr, self.pval, self.value, inp.bid, inp.adv_of, self.exhaust, agents, mult, remaining,
+                  inp.p_click, inp.p_conv, inp.u_click, inp.slots, inp.reserve, out)
         return out
 
 
