@@ -32,7 +32,8 @@ def fit(g, **kw):
     params = dict(dimensions=16, edge_dimensions=4, attention_dimensions=4, walks_per_node=10, walk_length=8,
                   window=3, epochs=3, batch_size=256, lr=0.02, num_threads=1, random_state=0)
     params.update(kw)
-    return GATNE(**params).fit(g)
+    validation = params.pop("validation", None)
+    return GATNE(**params).fit(g, validation=validation)
 
 
 def test_registry_and_not_fitted():
@@ -87,3 +88,65 @@ def test_bad_input():
     b.add_edges(["q"], ["x"], etype=("query", "click", "ad"))
     with pytest.raises(SchemaError, match="one node type"):
         GATNE().fit(b.build())
+
+
+def test_adam_optimizer_and_cpu_reproducible_across_optimizers():
+    g = two_relation_graph()
+    m = fit(g, optimizer="adam", table_lr=0.02)
+    a = m.embedding("a")
+    same_block = np.mean([a[i] @ a[j] for i in range(10) for j in range(10) if i != j])
+    cross_block = np.mean([a[i] @ a[j + 10] for i in range(10) for j in range(10)])
+    assert same_block > cross_block + 0.2
+    np.testing.assert_array_equal(m.relation_embeddings_,
+                                  fit(g, optimizer="adam", table_lr=0.02).relation_embeddings_)
+
+
+def test_validation_early_stopping_keeps_best_epoch():
+    g = two_relation_graph()
+    # relation a: true pairs inside a block vs pairs across blocks
+    src = np.array([0, 1, 2, 3, 11, 12, 0, 1, 2, 3, 4, 5])
+    dst = np.array([5, 6, 7, 8, 15, 16, 10, 11, 12, 13, 14, 15])
+    val = {"src": src, "dst": dst, "etype": np.zeros(12, np.int64), "label": np.array([1] * 6 + [0] * 6)}
+    m = fit(g, epochs=6, patience=1, validation=val)
+    assert 1 <= m.epochs_run_ <= 6 and m.valid_auc_.shape == (m.epochs_run_,)
+    assert m.valid_auc_[m.best_epoch_ - 1] == m.valid_auc_.max() > 0.8
+    assert m.pairs_trained_ == m.epochs_run_ * m.walk_pairs_ and m.pairs_per_second_ > 0
+    capped = fit(g, epochs=2, max_pairs=100)
+    assert capped.pairs_trained_ == 200 and capped.keyed_.meta["pairs_per_epoch"] == 100
+    with pytest.raises(ValidationError, match="validation"):
+        fit(g, validation={"src": src})
+    with pytest.raises(ValidationError, match="etype"):
+        fit(g, validation={**val, "etype": np.full(12, 5)})
+
+
+def test_device_option():
+    import torch
+
+    g = two_relation_graph()
+    assert fit(g, epochs=1, device="auto").device_ in ("cpu", "cuda")
+    with pytest.raises(ValidationError, match="device"):
+        fit(g, device="tpu")
+    with pytest.raises(ValidationError, match="optimizer"):
+        fit(g, optimizer="rmsprop")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValidationError, match="CUDA"):
+            fit(g, device="cuda")
+
+
+def test_alias_noise_and_epoch_plan():
+    from vastgraph.embed.gatne_model import (
+        alias_noise,
+        draw_alias,
+        epoch_batches,
+        epoch_quota,
+    )
+
+    prob, alias = alias_noise(np.array([1.0, 0.0, 16.0]))
+    d = draw_alias(prob, alias, 40000, np.random.default_rng(1))
+    assert (d != 1).all() and abs((d == 2).mean() - 8 / 9) < 0.01
+    assert epoch_quota([30, 10, 0], 20) == [15, 5, 0]
+    batches = epoch_batches([30, 10], 20, 4, np.random.default_rng(0))
+    assert sorted(r for r, _ in batches) == [0] * 4 + [1] * 2
+    for r, idx in batches:
+        assert idx.size <= 4 and idx.max() < (30 if r == 0 else 10)
+    assert len(np.unique(np.concatenate([i for r, i in batches if r == 0]))) == 15
