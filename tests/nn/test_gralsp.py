@@ -183,7 +183,8 @@ def test_walk_loss_trains_type_embeddings(sbm):
 @pytest.mark.parametrize("attention", [False, True])
 def test_supervised_node_classification(sbm, attention):
     y = torch.from_numpy(sbm.labels()).long()
-    m = make("gralsp", sbm, input_features="learned", attention=attention, random_state=0, **SMALL)
+    # communities are proximity: the paper's return-biased walks (p = 0.25) give the closer pairs
+    m = make("gralsp", sbm, input_features="learned", attention=attention, random_state=0, p=0.25, **SMALL)
     head = torch.nn.Linear(8, 2)
     perm = torch.randperm(80, generator=torch.Generator().manual_seed(0))
     train, test = perm[:40], perm[40:]
@@ -220,11 +221,11 @@ def test_graph_features_are_used_and_checked():
     assert m.features.shape == (6, 2)
     m = make("gralsp", g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, num_samples=3,
                input_features="graph+structural", random_state=0)
-    assert m.features.shape == (6, 2 + m.context.n_types)
+    assert m.features.shape == (6, 2 + m.context.structural_features().shape[1])
     assert m.input_proj is not None and m.convs[0].in_dim == 4  # wide inputs are projected to hidden
     m = make("gralsp", g, hidden=4, out_dim=3, walks_per_node=4, walk_length=4, num_samples=3,
                input_features="graph+structural", project_inputs=False, random_state=0)
-    assert m.input_proj is None and m.convs[0].in_dim == 2 + m.context.n_types
+    assert m.input_proj is None and m.convs[0].in_dim == 2 + m.context.structural_features().shape[1]
     assert m(torch.arange(6)).shape == (6, 3)
     with pytest.raises(ValidationError, match="project_inputs"):
         make("gralsp", g, project_inputs="auto")

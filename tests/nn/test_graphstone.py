@@ -43,7 +43,9 @@ def test_forward_shapes_config_and_backward(barbell):
     loss = m.unsupervised_loss(torch.arange(16))
     assert loss.ndim == 0 and torch.isfinite(loss)
     loss.backward()
-    assert m.embedding.weight.grad is not None and m.project.weight.grad.abs().sum() > 0
+    # no graph features: the feature view reads the role features; the role term trains its decoder
+    assert m.embedding is None and m.feature_layers[0].self_lin.weight.grad is not None
+    assert m.project.weight.grad.abs().sum() > 0 and m.role_decoder.lin.weight.grad.abs().sum() > 0
     cfg = m.config()
     assert cfg["n_topics"] == 2 and cfg["out_dim"] == 6 and cfg["etype"] == "node:edge:node"
     rebuilt = make("graphstone", barbell, **cfg)

@@ -173,3 +173,16 @@ def test_receptive_radius():
         receptive_radius(anon, 0)
     with pytest.raises(ValidationError, match="anonymi"):
         receptive_radius(np.array([[3, 4]]))
+
+
+def test_traced_pattern_profile_sees_k4_beyond_closed_walks():
+    from vastgraph.datasets.expressiveness import strongly_regular_pairs
+    from vastgraph.sampling.anonymous import traced_pattern_columns, traced_pattern_profile
+    from vastgraph.sampling.walks import random_walks
+
+    assert traced_pattern_columns(4)[-1] == (4, 3)
+    fam = strongly_regular_pairs()
+    rook, shrikhande = fam.graphs[0], fam.graphs[1]
+    rates = [traced_pattern_profile(random_walks(g, walks_per_node=500, walk_length=8, random_state=0),
+                                    16, max_nodes=4)[:, -1].mean() for g in (rook, shrikhande)]
+    assert rates[0] > 2e-4 and rates[1] == 0.0  # rook has K4s, the Shrikhande graph none

@@ -317,3 +317,22 @@ def test_models_take_batches_not_node_ids(graph):
     batch = sampler_for(model, graph).sample(np.array([3, 1, 3]), seed=0)
     out = model(batch)
     assert out.shape == (3, 16) and torch.equal(out[0], out[2])
+
+
+def test_unsupervised_task_trains_structural_models_and_stops_on_plateau():
+    import torch
+
+    from vastgraph.datasets.roles import house_graph
+    from vastgraph.train.models import create_model
+    from vastgraph.train.trainer import Trainer
+
+    torch.set_num_threads(1)
+    g = house_graph("cycle", n_base=12, n_houses=4).graph
+    for name in ("gralsp", "graphstone"):
+        m = create_model(name, g, hidden=8, out_dim=8, walks_per_node=10, random_state=0,
+                         **({"n_topics": 2} if name == "graphstone" else {}))
+        tr = Trainer(m, "unsupervised", epochs=60, batch_size=16, patience=3, random_state=0).fit(g)
+        losses = [h["loss"] for h in tr.history_]
+        assert len(losses) < 60 and losses[-1] < losses[0]
+        assert tr.embed().shape == (32, 8)
+        assert m.role_decoder is not None

@@ -19,6 +19,7 @@ _FIXED_TRAINER_ARGS = ("self", "model", "task", "progress", "checkpoint_dir", "d
 class TrainTask(str, Enum):
     node_classification = "node-classification"
     link_prediction = "link-prediction"
+    unsupervised = "unsupervised"
 
 
 def _split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -49,7 +50,7 @@ def _node_split(labels: Any, ratio: float, seed: int) -> tuple[Any, Any, Any]:
 def train(
     model: str = typer.Argument(..., help="gcn | sage | gat | gin | gralsp | graphstone | hgcn"),
     store: Path = typer.Argument(..., help="Store folder."),
-    task: TrainTask = typer.Option(TrainTask.node_classification, help="node-classification | link-prediction."),
+    task: TrainTask = typer.Option(TrainTask.node_classification, help="node-classification | link-prediction | unsupervised (the model's own loss, then embeddings out)."),
     config: Optional[Path] = typer.Option(None, help="YAML file of model and trainer parameters."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Parameter override key=value (repeatable), e.g. --set hidden=128 --set lr=0.005."),
     epochs: Optional[int] = typer.Option(None, help="Maximum epochs (shortcut for --set epochs=N)."),
@@ -110,7 +111,10 @@ def train(
 
         trainer = Trainer(net, task.value, random_state=seed, device=device, progress=report,
                           checkpoint_dir=None if out is None else out / "checkpoints", **tparams)
-        if split is None:
+        if task is TrainTask.unsupervised:
+            trainer.fit(graph, resume=resume)
+            metrics = {"final_loss": trainer.history_[-1]["loss"] if trainer.history_ else None}
+        elif split is None:
             nt = getattr(net, "ntype", None) or net.config().get("ntype") or graph.node_type()
             labels = graph.labels(nt)
             if labels is None:

@@ -190,6 +190,62 @@ def csl_graphs(copies: int = 15, *, n: int = 41, skips: Any = CSL_SKIPS, random_
     return GraphFamily("csl", graphs, np.asarray(labels, dtype=np.int64), [], names)
 
 
+def triangular_graph(n: int = 8) -> nx.Graph:
+    """The triangular graph T(n): the line graph of K_n (T(8) is strongly regular srg(28, 12, 6, 4))."""
+    return nx.line_graph(nx.complete_graph(int(n)))
+
+
+def chang_graphs() -> list[nx.Graph]:
+    """The three Chang graphs: srg(28, 12, 6, 4) like T(8) but not isomorphic to it.
+
+    Seidel switching of T(8) (vertices = edges of K_8) with respect to the edges of a perfect
+    matching, of C_3 + C_5 and of C_8 (L.-C. Chang, 1959): the adjacency between the switching set
+    and the rest is complemented. T(8) has 280 four-cliques, the Chang graphs 248, 240 and 240.
+    """
+    def pairs(edges: list[tuple[int, int]]) -> set[tuple[int, int]]:
+        return {tuple(sorted(e)) for e in edges}
+
+    sets = [pairs([(0, 1), (2, 3), (4, 5), (6, 7)]),
+            pairs([(0, 1), (1, 2), (2, 0), (3, 4), (4, 5), (5, 6), (6, 7), (7, 3)]),
+            pairs([(i, (i + 1) % 8) for i in range(8)])]
+    t8 = triangular_graph(8)
+    out = []
+    for sw in sets:
+        g = t8.copy()
+        inside = [v for v in t8.nodes() if tuple(sorted(v)) in sw]
+        outside = [v for v in t8.nodes() if tuple(sorted(v)) not in sw]
+        for u in inside:
+            for v in outside:
+                if g.has_edge(u, v):
+                    g.remove_edge(u, v)
+                else:
+                    g.add_edge(u, v)
+        out.append(g)
+    return out
+
+
+def strongly_regular_pairs() -> GraphFamily:
+    """Strongly regular graphs with equal parameters: rook 4×4 vs Shrikhande (srg(16, 6, 2, 2)) and
+    T(8) vs each Chang graph (srg(28, 12, 6, 4)).
+
+    Equal parameters give equal closed-walk counts at every vertex (and equal counts of every
+    pattern of treewidth <= 2), so revisit profiles cannot separate them; they differ in their
+    ``K_4`` s (rook 8 vs Shrikhande 0; T(8) 280 vs Chang 248 / 240 / 240).
+
+    Example:
+        >>> fam = strongly_regular_pairs()
+        >>> fam.names
+        ['rook 4x4', 'Shrikhande', 'T(8)', 'Chang 1', 'Chang 2', 'Chang 3']
+        >>> fam.pairs
+        [(0, 1), (2, 3), (2, 4), (2, 5)]
+    """
+    graphs = [_from_nx(rook_graph()), _from_nx(shrikhande_graph()), _from_nx(triangular_graph(8))]
+    graphs += [_from_nx(g) for g in chang_graphs()]
+    return GraphFamily("strongly-regular", graphs, np.array([0, 1, 2, 3, 4, 5], dtype=np.int64),
+                       [(0, 1), (2, 3), (2, 4), (2, 5)],
+                       ["rook 4x4", "Shrikhande", "T(8)", "Chang 1", "Chang 2", "Chang 3"])
+
+
 def decalin_bicyclopentyl() -> GraphFamily:
     """Decalin (label 0) vs bicyclopentyl (label 1): 10 nodes, 11 edges each, 1-WL equivalent.
 

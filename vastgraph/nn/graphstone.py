@@ -28,7 +28,12 @@ the batch, deduplicating nodes per hop, into the blocks of a :class:`~vastgraph.
 
 Unsupervised loss (GraphSTONE trains with it when no labels are used): skip-gram with negative
 sampling on random-walk co-occurrence, ``−log σ(z_v·z_c) − Σ_n log σ(−z_v·z_n)`` with a context
-``c`` drawn from a short walk from ``v`` and negatives ∝ degree^0.75 (drawn by the loader).
+``c`` drawn from a short walk from ``v`` and negatives ∝ degree^0.75 (drawn by the loader). That
+term is proximity only; with ``role_features`` (the factory passes the role features of
+:func:`~vastgraph.sampling.structural_context.role_features`) the role term of GraLSP,
+``role_loss_weight · mean_v ‖D z_v − s_v‖²`` (:class:`~vastgraph.nn.gralsp.RoleDecoder`), keeps the
+nodes' structure in the representation. Without graph features the feature view reads those role
+features too (``input_features="auto"``).
 
 Example:
     >>> import numpy as np
@@ -53,7 +58,10 @@ from vastgraph.errors import ValidationError
 from vastgraph.nn.base import NodeModel, check_features, check_num_nodes, check_widths, type_label
 from vastgraph.nn.batch import Block, NodeBatch, check_batch
 from vastgraph.seeding import derive_seed, seed_from
-from vastgraph.validation import check_int
+from vastgraph.nn.gralsp import RoleDecoder
+from vastgraph.validation import check_float, check_int
+
+INPUT_FEATURES = ("auto", "graph", "structural", "learned")
 
 _EPS = 1e-3
 
@@ -106,6 +114,10 @@ class GraphSTONE(NodeModel):
             ``num_layers`` ints (hop 1 first); -1 takes all neighbours. Default 10.
         window: walk steps for the unsupervised loss's contexts (>= 1). Default 5.
         negative: negatives per node in the unsupervised loss (>= 1). Default 5.
+        role_features: ``(num_nodes, R)`` targets of the role term, or None (no role term). Default None.
+        role_loss_weight: weight of the role term (>= 0). Default 1.
+        input_features: how the factory chose ``features`` (kept in the config): ``"auto"`` (graph
+            features, else role features), ``"graph"``, ``"structural"`` or ``"learned"``. Default ``"auto"``.
 
     Attributes:
         theta: buffer ``(n, K)`` node–topic matrix (saved in the state dict).
@@ -120,7 +132,8 @@ class GraphSTONE(NodeModel):
                  etype: Any = None, hidden: int = 64, out_dim: int = 64, num_layers: int = 2, dropout: float = 0.0,
                  random_state: int | None = None, n_topics: int = 5, walk_length: int = 6, walks_per_node: int = 64,
                  anchor_method: str = "nmf", fanout: int | list[int] = 10, window: int = 5,
-                 negative: int = 5) -> None:
+                 negative: int = 5, role_features: Any = None, role_loss_weight: float = 1.0,
+                 input_features: str = "auto") -> None:
         super().__init__()
         hidden, out_dim, num_layers, dropout = check_widths(hidden, out_dim, num_layers, dropout)
         if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
@@ -133,6 +146,9 @@ class GraphSTONE(NodeModel):
         check_int("n_topics", n_topics, 1)
         self.window = check_int("window", window, 1)
         self.negative = check_int("negative", negative, 1)
+        self.role_loss_weight = check_float("role_loss_weight", role_loss_weight, low=0.0, low_open=False)
+        if input_features not in INPUT_FEATURES:
+            raise ValidationError(f"input_features={input_features!r}: expected one of {', '.join(INPUT_FEATURES)}")
         self.num_nodes = check_num_nodes(num_nodes)
         th = check_features(theta, self.num_nodes, name="theta")
         if th.shape[1] != int(n_topics):
@@ -147,7 +163,8 @@ class GraphSTONE(NodeModel):
                         "random_state": None if random_state is None else int(random_state),
                         "n_topics": int(n_topics), "walk_length": int(walk_length),
                         "walks_per_node": int(walks_per_node), "anchor_method": anchor_method,
-                        "fanout": list(self.fanout), "window": self.window, "negative": self.negative}
+                        "fanout": list(self.fanout), "window": self.window, "negative": self.negative,
+                        "role_loss_weight": self.role_loss_weight, "input_features": input_features}
         base = seed_from(random_state)
         self.register_buffer("theta", torch.from_numpy(th))
         gen = torch.Generator().manual_seed(int(derive_seed(base, 2) % np.uint64(2**63)))
@@ -167,6 +184,7 @@ class GraphSTONE(NodeModel):
         self.structure_layers = torch.nn.ModuleList(
             TopicAggregation(k if i == 0 else hidden, hidden, i < num_layers - 1) for i in range(num_layers))
         self.project = torch.nn.Linear(2 * hidden, out_dim)
+        self.role_decoder = RoleDecoder.create(role_features, self.num_nodes, out_dim)
         for mod in self.modules():
             if isinstance(mod, torch.nn.Linear):
                 torch.nn.init.xavier_uniform_(mod.weight, generator=gen)
@@ -218,5 +236,9 @@ class GraphSTONE(NodeModel):
         pos_logit = (zc * zp).sum(dim=1)
         neg_logit = torch.einsum("bd,bkd->bk", zc, zn)
         okt = ex["ok"].to(z.device).to(z.dtype)
-        loss = F.softplus(-pos_logit) * okt + F.softplus(neg_logit).sum(dim=1)
-        return loss.mean()
+        loss = (F.softplus(-pos_logit) * okt + F.softplus(neg_logit).sum(dim=1)).mean()
+        if self.role_decoder is not None and self.role_loss_weight > 0:
+            sg = ex["sgns"]
+            ids = sg.n_id[sg.index[:b]].to(z.device)
+            loss = loss + self.role_loss_weight * self.role_decoder.loss(zc, ids)
+        return loss

@@ -288,6 +288,89 @@ def walk_type_distribution(source: Any, *, n_nodes: int | None = None,
     return counts, vocabulary
 
 
+@nb.njit(nogil=True, cache=True)
+def _traced_kernel(anon, starts, n_nodes, max_nodes, out):  # pragma: no cover - numba
+    n, length = anon.shape
+    traced = np.zeros((length, length), dtype=np.bool_)
+    best = np.empty(max_nodes + 1, dtype=np.int64)
+    for i in range(n):
+        traced[:, :] = False
+        best[:] = -1
+        edges = 0
+        k = 1
+        for t in range(1, length):
+            b = anon[i, t]
+            if b < 0:
+                break
+            a = anon[i, t - 1]
+            if b + 1 > k:
+                k = b + 1
+            if a != b and not traced[a, b]:
+                traced[a, b] = True
+                traced[b, a] = True
+                edges += 1
+            if k <= max_nodes and edges - k + 1 > best[k]:
+                best[k] = edges - k + 1
+        col = 0
+        for kk in range(3, max_nodes + 1):
+            for r in range(1, (kk - 1) * (kk - 2) // 2 + 1):
+                if best[kk] >= r:
+                    out[starts[i], col] += 1.0
+                col += 1
+
+
+def traced_pattern_columns(max_nodes: int) -> list[tuple[int, int]]:
+    """``(k, r)`` of each column of :func:`traced_pattern_profile`: ``k = 3..max_nodes``, ``r = 1..C(k-1, 2)``.
+
+    Example:
+        >>> traced_pattern_columns(4)
+        [(3, 1), (4, 1), (4, 2), (4, 3)]
+    """
+    return [(k, r) for k in range(3, int(max_nodes) + 1) for r in range(1, (k - 1) * (k - 2) // 2 + 1)]
+
+
+def traced_pattern_profile(walks: Any, n_nodes: int | None = None, *, max_nodes: int = 5) -> np.ndarray:
+    """Per start node, how densely its walks' first ``k`` distinct nodes are joined by the walk's own steps.
+
+    An anonymous walk records *which* earlier node each revisit returns to, so it determines the
+    graph it traces: the distinct nodes ``0..k-1`` and the distinct edges between consecutive
+    positions. While the walk has visited exactly ``k`` nodes, let ``ρ_k`` be the largest cycle rank
+    ``edges − k + 1`` of that traced graph. Column ``(k, r)`` (see :func:`traced_pattern_columns`) is
+    the fraction of the node's walks with ``ρ_k >= r``; ``(4, 3)`` means the walk traced a complete
+    ``K_4``, ``(5, 6)`` a ``K_5``. A walk traces only edges that exist, so these are (normalised)
+    counts of walk-traceable subgraphs at the node, which closed-walk counts (spectra) do not
+    determine: the 4×4 rook's graph has ``K_4`` s and the Shrikhande graph none, and T(8) has more
+    ``K_4`` s than the Chang graphs, though each pair is strongly regular with equal parameters.
+
+    Args:
+        walks: ``(n_walks, L)`` node walks, column 0 the start node, -1 as trailing padding.
+        n_nodes: rows; default ``max(start) + 1``.
+        max_nodes: largest ``k`` (3 .. 8). Default 5.
+
+    Returns:
+        float64 ``(n_nodes, len(traced_pattern_columns(max_nodes)))``; rows of nodes without walks are 0.
+
+    Example:
+        >>> tri = np.array([[0, 1, 2, 0, 1], [1, 2, 0, 2, 1]])  # the second never closes the triangle
+        >>> traced_pattern_profile(tri, max_nodes=3).tolist()
+        [[1.0], [0.0]]
+    """
+    w = _as_walks(walks)
+    if not 3 <= int(max_nodes) <= 8:
+        raise ValidationError(f"max_nodes={max_nodes!r}: expected an integer in [3, 8]")
+    starts = w[:, 0].astype(np.int64)
+    if starts.size and starts.min() < 0:
+        raise ValidationError("walks: column 0 (the start node) holds a negative id")
+    n = int(starts.max()) + 1 if n_nodes is None else int(n_nodes)
+    if starts.size and starts.max() >= n:
+        raise ValidationError(f"n_nodes={n_nodes!r}: expected more than the largest start node ({int(starts.max())})")
+    out = np.zeros((n, len(traced_pattern_columns(max_nodes))), dtype=np.float64)
+    if w.shape[0]:
+        _traced_kernel(anonymize(w).astype(np.int64), starts, n, int(max_nodes), out)
+    cnt = np.bincount(starts, minlength=n).astype(np.float64)
+    return np.divide(out, cnt[:, None], out=np.zeros_like(out), where=cnt[:, None] > 0)
+
+
 def receptive_radius(anon: Any, l: int | None = None) -> np.ndarray:
     """GraLSP's adaptive receptive radius of each walk: ``r = ⌊2·l / (distinct nodes in the walk)⌋``.
 

@@ -4,7 +4,7 @@ Paper: Y. Jin, G. Song, C. Shi, *GraLSP: Graph Neural Networks with Local Struct
 AAAI 2020 (arXiv:1911.07675).
 
 From every node ``v`` GraLSP samples ``walks_per_node`` node2vec walks (``p = 0.25, q = 1`` in the
-paper) of ``l = walk_length`` steps and anonymises each one (every node replaced by the position of
+paper; first-order walks by default here, which keep more structure per walk) of ``l = walk_length`` steps and anonymises each one (every node replaced by the position of
 its first occurrence), which gives the walk's *type* ``w``. A walk that revisits nodes lies in a
 dense neighbourhood, so its *adaptive receptive radius*
 
@@ -123,8 +123,11 @@ class StructuralContext:
     """
 
     def __init__(self, *, walks: np.ndarray, walk_length: int, n_nodes: int, vocabulary: AnonymousWalkVocabulary,
-                 walk_type: np.ndarray, window: int, params: dict[str, Any]) -> None:
+                 walk_type: np.ndarray, window: int, params: dict[str, Any], degree: np.ndarray | None = None,
+                 neighbour_degree: np.ndarray | None = None) -> None:
         n = int(n_nodes)
+        self.degree = None if degree is None else np.asarray(degree, dtype=np.float64)
+        self.neighbour_degree = None if neighbour_degree is None else np.asarray(neighbour_degree, dtype=np.float64)
         self.num_nodes = n
         self.walk_length = int(walk_length)
         self.vocabulary = vocabulary
@@ -157,20 +160,22 @@ class StructuralContext:
         self.above_indptr = _csr_from_rows(rows[above], n)
         self._above_keys = rows[above].astype(np.int64) * self.n_types + self.above_types
         self._zscored: np.ndarray | None = None
+        self._features: dict[tuple[float, int], np.ndarray] = {}
 
     # ------------------------------------------------------------------------------- building
     @classmethod
-    def build(cls, graph: GraphView, *, etype: Any = None, walks_per_node: int = 50, walk_length: int = 8,
-              p: float = 0.25, q: float = 1.0, min_count: int = 2, window: int = 4, random_state: Any = None,
+    def build(cls, graph: GraphView, *, etype: Any = None, walks_per_node: int = 100, walk_length: int = 8,
+              p: float = 1.0, q: float = 1.0, min_count: int = 2, window: int = 4, random_state: Any = None,
               progress: Callable[[int, int], Any] | None = None) -> "StructuralContext":
         """Sample the walks of every node and derive types, radii, pairs and statistics.
 
         Args:
             graph: a graph (:class:`~vastgraph.graph.view.GraphView`) with at least one edge of ``etype``.
             etype: the edge type to walk (same node type at both ends); default the only one.
-            walks_per_node: walks started at every node (>= 1). Default 50.
+            walks_per_node: walks started at every node (>= 1). Default 100.
             walk_length: steps ``l`` per walk (>= 2); walks hold ``l + 1`` nodes. Default 8.
-            p, q: node2vec return / in-out parameters (> 0). Defaults 0.25 and 1 (the paper's).
+            p, q: node2vec return / in-out parameters (> 0). Defaults 1 and 1 (first order; the paper
+                uses p = 0.25, whose return-biased walks hide roles: see :func:`role_features`).
             min_count: walk types seen fewer times in the whole graph map to "other" (>= 1). Default 2.
                 When no type reaches it, the most frequent type is kept.
             window: skip-gram context positions after each walk's start (>= 1). Default 4.
@@ -212,8 +217,9 @@ class StructuralContext:
         remap[kept] = np.arange(kept.size, dtype=np.int32)
         params = {"etype": list(et), "walks_per_node": wpn, "walk_length": length, "p": float(p), "q": float(q),
                   "min_count": mc, "window": win, "random_state": seed}
+        deg, nbr_deg = degree_statistics(graph, et)
         return cls(walks=walks, walk_length=length, n_nodes=n, vocabulary=AnonymousWalkVocabulary(types[kept]),
-                   walk_type=remap[ids], window=win, params=params)
+                   walk_type=remap[ids], window=win, params=params, degree=deg, neighbour_degree=nbr_deg)
 
     # ------------------------------------------------------------------------------- features
     def distribution(self) -> sp.csr_array:
@@ -231,6 +237,15 @@ class StructuralContext:
             std[std == 0] = 1.0
             self._zscored = ((d - mean) / std).astype(np.float32)
         return self._zscored
+
+    def structural_features(self, *, smoothing: float = 0.5, max_types: int = 256) -> np.ndarray:
+        """Role features of every node from this context's walks and degrees (see :func:`role_features`)."""
+        key = (float(smoothing), int(max_types) if isinstance(max_types, (int, np.integer)) else -1)
+        if key not in self._features:
+            self._features[key] = role_features(self.walks, self.num_nodes, degree=self.degree,
+                                                neighbour_degree=self.neighbour_degree, smoothing=smoothing,
+                                                max_types=max_types)
+        return self._features[key]
 
     # ------------------------------------------------------------------------------- sampling
     def _node_ids(self, nodes: Any) -> np.ndarray:
@@ -305,6 +320,93 @@ class StructuralContext:
     def __repr__(self) -> str:
         return (f"StructuralContext(num_nodes={self.num_nodes}, n_types={self.n_types}, "
                 f"n_walks={self.walks.shape[0]}, n_pairs={self.pair_nbr.size})")
+
+
+def role_features(walks: np.ndarray, n_nodes: int, *, degree: np.ndarray | None = None,
+                  neighbour_degree: np.ndarray | None = None, smoothing: float = 0.5,
+                  max_types: int = 256) -> np.ndarray:
+    """Role features of every node: smoothed anonymous-walk prefix distributions and log degrees.
+
+    For every prefix length ``t = 3 .. L`` (nodes) of the walks, the distribution of the anonymised
+    prefixes of the walks from each node (a short prefix is a coarse, well-estimated view; the whole
+    walk the finest), restricted to the ``max_types`` most frequent prefix types of that length,
+    smoothed additively (``(c + s) / (N_v + s·T_t)``, ``s = smoothing``) and square-rooted
+    (Hellinger), so that rare types do not dominate; then ``log(1 + degree)`` and
+    ``log(1 + mean neighbour degree)`` when given, which walk types alone do not show (a hub's walks
+    rarely revisit, like a leaf's). Columns are standardised (mean 0, variance 1; constant columns
+    0) and each block (one prefix length, or the degrees) scaled by ``1/√(its columns)``, so each
+    block counts alike.
+
+    Args:
+        walks: ``(n_walks, L)`` node walks, column 0 the start node, -1 as trailing padding.
+        n_nodes: rows of the result (> every start node).
+        degree, neighbour_degree: ``(n_nodes,)`` or None (see :func:`degree_statistics`).
+        smoothing: additive smoothing ``s`` per type (> 0). Default 0.5.
+        max_types: prefix types kept per length (>= 1). Default 256.
+
+    Returns:
+        float32 ``(n_nodes, F)``.
+
+    Example:
+        >>> walks = np.array([[0, 1, 0, 1], [0, 1, 2, 0], [1, 0, 1, 0], [1, 2, 0, 1], [2, 0, 1, 2], [2, 1, 0, 2]])
+        >>> role_features(walks, 3).shape  # two prefix lengths (3 and 4 nodes) with two types each
+        (3, 4)
+    """
+    s = float(check_positive("smoothing", smoothing))
+    k = check_int("max_types", max_types, 1)
+    n = check_int("n_nodes", n_nodes, 1)
+    anon = anonymize(walks)
+    starts = np.asarray(walks)[:, 0].astype(np.int64)
+    if starts.size and (starts.min() < 0 or starts.max() >= n):
+        raise ValidationError(f"walks: start nodes in [{int(starts.min())}, {int(starts.max())}]; expected "
+                              f"[0, n_nodes={n})")
+    total = np.bincount(starts, minlength=n).astype(np.float64)
+    blocks = []
+    for t in range(3, anon.shape[1] + 1):
+        ids, _ = walk_types(anon[:, :t])
+        freq = np.bincount(ids)
+        keep = np.sort(np.argsort(-freq, kind="stable")[:k])
+        keep = keep[freq[keep] >= 2]
+        if keep.size < 2:
+            continue
+        col = np.full(freq.size, -1, np.int64)
+        col[keep] = np.arange(keep.size)
+        c = col[ids]
+        m = c >= 0
+        counts = np.bincount(starts[m] * keep.size + c[m], minlength=n * keep.size).reshape(n, keep.size)
+        blocks.append(np.sqrt((counts + s) / (total[:, None] + s * keep.size)))
+    deg = [np.log1p(np.asarray(x, dtype=np.float64)) for x in (degree, neighbour_degree) if x is not None]
+    if deg:
+        blocks.append(np.stack(deg, axis=1))
+    if not blocks:
+        raise EmptyInputError("role_features: walks too short or too few for any prefix type (need >= 3 nodes "
+                              "per walk) and no degrees")
+    out = []
+    for b in blocks:
+        b = b - b.mean(axis=0)
+        sd = b.std(axis=0)
+        b = np.divide(b, sd, out=np.zeros_like(b), where=sd > 1e-12)
+        out.append(b / np.sqrt(b.shape[1]))
+    return np.concatenate(out, axis=1).astype(np.float32)
+
+
+def degree_statistics(graph: GraphView, etype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(degree, mean neighbour degree)`` of the nodes of ``etype``'s source type, float64 ``(n,)`` each
+    (out-edges; 0 for nodes without edges).
+
+    Example:
+        >>> b = GraphBuilder(directed=False)
+        >>> _ = b.add_edges([0, 0, 0], [1, 2, 3])  # a star
+        >>> d, m = degree_statistics(b.build(), None)
+        >>> d.tolist(), m.tolist()
+        ([3.0, 1.0, 1.0, 1.0], [1.0, 3.0, 3.0, 3.0])
+    """
+    et = walk_edge_type(graph, etype, "degree_statistics")
+    n = graph.num_nodes(et.src)
+    deg = np.asarray(graph.out_degree(et), dtype=np.float64)
+    e = graph.coo(et)
+    tot = np.bincount(e.src.astype(np.int64), weights=deg[e.dst.astype(np.int64)], minlength=n)
+    return deg, np.divide(tot, deg, out=np.zeros(n), where=deg > 0)
 
 
 # ----------------------------------------------------------------------------------- GraLSP batches

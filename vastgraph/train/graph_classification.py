@@ -47,7 +47,7 @@ from vastgraph.validation import check_int
 from vastgraph.errors import EmptyInputError, ValidationError
 from vastgraph.graph.builder import GraphBuilder
 from vastgraph.graph.view import GraphView
-from vastgraph.sampling.anonymous import anonymize
+from vastgraph.sampling.anonymous import anonymize, traced_pattern_profile
 from vastgraph.seeding import seed_from
 from vastgraph.sampling.walks import random_walks
 
@@ -73,8 +73,11 @@ def _edge_index(g: GraphView) -> np.ndarray:
 
 
 def anonymous_walk_features(graphs: Sequence[GraphView], *, walk_length: int = 12, walks_per_node: int = 200,
-                            random_state: Any = None) -> list[np.ndarray]:
-    """Revisit profiles ``f_v[δ]`` (δ = 1..L) of the anonymous walks from every node of every graph.
+                            traced: bool = True, random_state: Any = None) -> list[np.ndarray]:
+    """Revisit profiles ``f_v[δ]`` (δ = 1..L) of the anonymous walks from every node of every graph,
+    then (``traced``) their traced-pattern profiles
+    (:func:`~vastgraph.sampling.anonymous.traced_pattern_profile` up to 4 nodes: 4 columns, the last
+    the rate of walks that trace a complete ``K_4``).
 
     All graphs are walked together as one disjoint union (one kernel call).
 
@@ -82,17 +85,18 @@ def anonymous_walk_features(graphs: Sequence[GraphView], *, walk_length: int = 1
         graphs: homogeneous graphs (one edge type each).
         walk_length: steps per walk ``L`` (>= 1). Default 12.
         walks_per_node: walks per node (>= 1). Default 200.
+        traced: append the 4 traced-pattern columns (needs ``walk_length >= 3``). Default True.
         random_state: None, an int or a ``numpy.random.Generator``.
 
     Returns:
-        one float32 ``(n_i, walk_length)`` array per graph.
+        one float32 ``(n_i, walk_length + 4·traced)`` array per graph.
 
     Example:
         >>> from vastgraph.datasets.expressiveness import graph_from_edges
         >>> two_triangles = graph_from_edges([0, 1, 2, 3, 4, 5], [1, 2, 0, 4, 5, 3], 6)
         >>> f = anonymous_walk_features([two_triangles], walk_length=3, walks_per_node=50, random_state=0)
-        >>> f[0].shape
-        (6, 3)
+        >>> f[0].shape  # 3 lags, then traced patterns of 3 and 4 nodes
+        (6, 7)
         >>> bool(abs(f[0][:, 2].mean() - 0.25) < 0.05)  # lag-3 return: a closed triangle walk, probability 1/4
         True
     """
@@ -118,7 +122,10 @@ def anonymous_walk_features(graphs: Sequence[GraphView], *, walk_length: int = 1
             valid = (a[:, d:] >= 0) & (a[:, :-d] >= 0)
             lag_sum[:, d - 1] += ((a[:, d:] == a[:, :-d]) & valid).sum(axis=1)
             lag_cnt[:, d - 1] += valid.sum(axis=1)
-    feats = np.divide(lag_sum, lag_cnt, out=np.zeros_like(lag_sum), where=lag_cnt > 0).astype(np.float32)
+    feats = np.divide(lag_sum, lag_cnt, out=np.zeros_like(lag_sum), where=lag_cnt > 0)
+    if traced and length >= 2:
+        feats = np.concatenate([feats, traced_pattern_profile(walks, n, max_nodes=4)], axis=1)
+    feats = feats.astype(np.float32)
     return [feats[offsets[i]:offsets[i + 1]] for i in range(len(graphs))]
 
 
@@ -346,5 +353,81 @@ def pooled_representations(graphs: Sequence[GraphView], model: str = "anonymous-
         return net.embed(Batch.from_data_list(graph_data(graphs))).numpy()
 
 
-__all__ = ["AnonymousWalkGraphNet", "GINGraphNet", "GraphClassificationResult", "anonymous_walk_features",
+ENCODERS = ("gralsp", "graphstone")
+
+
+def encoder_representations(graphs: Sequence[GraphView], model: str = "gralsp", *, hidden: int = 32,
+                            walks_per_node: int = 100, walk_length: int = 8, epochs: int = 0,
+                            random_state: Any = None) -> np.ndarray:
+    """Graph embeddings ``(n_graphs, hidden)`` from GraLSP's or GraphSTONE's own encoder: mean pooling
+    of its node representations on the disjoint union of ``graphs``.
+
+    The model is built on the union by :func:`vastgraph.train.models.create_model` with structural
+    inputs (the role features of the union's walks), so every graph is described in the same
+    columns; ``epochs > 0`` first trains it with its unsupervised loss (``Trainer(...,
+    "unsupervised")``), else the randomly initialised encoder is used. Node representations are
+    computed with the model's sampler (seeded).
+
+    Example:
+        >>> from vastgraph.datasets.expressiveness import regular_pairs
+        >>> fam = regular_pairs(0)
+        >>> encoder_representations(fam.graphs[2:4], "gralsp", hidden=8, walks_per_node=20,
+        ...                         random_state=0).shape  # C6 vs 2xC3
+        (2, 8)
+    """
+    from vastgraph.seeding import derive_int
+    from vastgraph.train.models import create_model
+    from vastgraph.train.samplers import sampler_for
+    from vastgraph.train.trainer import Trainer
+
+    graphs = _check_graphs(graphs)
+    if model not in ENCODERS:
+        raise ValidationError(f"model={model!r}: expected one of {', '.join(ENCODERS)}")
+    hidden = check_int("hidden", hidden, 1)
+    epochs = check_int("epochs", epochs, 0)
+    seed = int(seed_from(random_state) % np.uint64(2**31))
+    sizes = np.array([g.num_nodes() for g in graphs], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    edges = np.concatenate([_edge_index(g) + offsets[i] for i, g in enumerate(graphs)], axis=1)
+    b = GraphBuilder(directed=False, id_mode="dense")
+    b.add_nodes("node", count=int(offsets[-1]))
+    b.add_edges(edges[0], edges[1])
+    union = b.build()
+    params: dict[str, Any] = {"hidden": hidden, "out_dim": hidden, "walks_per_node": walks_per_node,
+                              "walk_length": walk_length, "random_state": seed, "input_features": "structural"}
+    if model == "graphstone":
+        params["n_topics"] = 3
+    with torch_threads(1):
+        net = create_model(model, union, **params)
+        if epochs:
+            Trainer(net, "unsupervised", epochs=epochs, batch_size=256, patience=None,
+                    random_state=seed).fit(union)
+        sampler = sampler_for(net, union)
+        net.eval()
+        ids = np.arange(int(offsets[-1]), dtype=np.int64)
+        with torch.no_grad():
+            h = net(sampler.sample(ids, derive_int(seed, 7))).numpy()
+    return np.stack([h[offsets[i]:offsets[i + 1]].mean(axis=0) for i in range(len(graphs))])
+
+
+def encoder_accuracy(graphs: Sequence[GraphView], labels: Any, model: str = "gralsp", *, folds: int = 3,
+                     random_state: Any = None, **params: Any) -> float:
+    """Cross-validated accuracy of a logistic regression on :func:`encoder_representations` (stratified folds)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    y = np.asarray(labels)
+    rng = np.random.default_rng(seed_from(random_state))
+    x = encoder_representations(graphs, model, random_state=int(rng.integers(2**31)), **params)
+    _, y = np.unique(y, return_inverse=True)
+    accs = []
+    for test in _folds(y.reshape(-1), check_int("folds", folds, 2), rng):
+        train = np.setdiff1d(np.arange(y.size), test)
+        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(x[train], y[train])
+        accs.append(float((clf.predict(x[test]) == y[test]).mean()))
+    return float(np.mean(accs))
+
+
+__all__ = ["AnonymousWalkGraphNet", "ENCODERS", "encoder_accuracy", "encoder_representations", "GINGraphNet", "GraphClassificationResult", "anonymous_walk_features",
            "classify_graphs", "graph_data", "pooled_representations", "torch_threads", "train_graph_model"]

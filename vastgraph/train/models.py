@@ -35,7 +35,10 @@ from vastgraph.seeding import derive_seed, seed_from
 from vastgraph.train.samplers import remember
 
 # constructor arguments the factory fills from the graph (not user parameters)
-DATA_INPUTS = ("num_nodes", "features", "n_types", "theta", "node_type_sizes", "num_relations", "relations")
+DATA_INPUTS = ("num_nodes", "features", "n_types", "theta", "node_type_sizes", "num_relations", "relations",
+               "role_features")
+# default walks per node of the structural context: role features need stable distributions
+WALKS_PER_NODE = 100
 # factory-only parameters per sampler kind
 _EXTRA = {"walk-pairs": ("context",), "relational-walk-pairs": ("context",)}
 
@@ -113,7 +116,7 @@ def prepare_walk_context(graph: GraphView, params: dict[str, Any], *, relational
     from vastgraph.sampling.walks import walk_edge_type
 
     walk_keys = ("walks_per_node", "walk_length", "p", "q", "min_count", "window")
-    defaults = {"walks_per_node": 50, "walk_length": 8, "p": 0.25, "q": 1.0, "min_count": 2, "window": 4}
+    defaults = {"walks_per_node": WALKS_PER_NODE, "walk_length": 8, "p": 1.0, "q": 1.0, "min_count": 2, "window": 4}
     walk = {k: params.get(k, defaults[k]) for k in walk_keys}
     seed = params.get("context_random_state")
     if seed is None:
@@ -174,7 +177,7 @@ def _gralsp_features(graph: GraphView, ntype: str, context: Any, mode: str) -> A
         if feats is not None:
             parts.append(check_features(feats, graph.num_nodes(ntype), name=f"features of node type {ntype!r}"))
     if mode in ("structural", "graph+structural") or (mode == "auto" and feats is None):
-        parts.append(context.zscored())
+        parts.append(context.structural_features())
     return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
@@ -197,7 +200,7 @@ def _build_gralsp(cls: type, graph: GraphView, params: dict[str, Any]) -> Any:
     ctx = prep["context"]
     if relational:
         if mode == "structural":
-            feats: Any = ctx.zscored()
+            feats: Any = ctx.structural_features()
         elif mode == "learned":
             feats = None
         else:
@@ -210,9 +213,22 @@ def _build_gralsp(cls: type, graph: GraphView, params: dict[str, Any]) -> Any:
     else:
         params["ntype"], params["etype"] = prep["ntype"], _etype_label(prep["etype"])
         model = cls(num_nodes=ctx.num_nodes, n_types=ctx.n_types,
-                    features=_gralsp_features(graph, prep["ntype"], ctx, mode), **params)
+                    features=_gralsp_features(graph, prep["ntype"], ctx, mode),
+                    role_features=ctx.structural_features(), **params)
     remember(model, graph, **prep)
     return model
+
+
+def graphstone_role_features(graph: GraphView, et: Any, walk_length: int, walks_per_node: int, seed: int) -> Any:
+    """GraphSTONE's role features: :func:`~vastgraph.sampling.structural_context.role_features` of
+    ``walks_per_node`` first-order walks of ``walk_length`` steps per node, with the degrees."""
+    from vastgraph.sampling.structural_context import degree_statistics, role_features
+    from vastgraph.sampling.walks import random_walks
+
+    walks = random_walks(graph, walks_per_node=int(walks_per_node), walk_length=int(walk_length), etype=et,
+                         random_state=seed)
+    deg, nbr = degree_statistics(graph, et)
+    return role_features(walks, graph.num_nodes(et.src), degree=deg, neighbour_degree=nbr)
 
 
 def _build_graphstone(cls: type, graph: GraphView, params: dict[str, Any]) -> Any:
@@ -228,8 +244,18 @@ def _build_graphstone(cls: type, graph: GraphView, params: dict[str, Any]) -> An
                                   anchor_method=params.get("anchor_method", "nmf"), etype=et,
                                   random_state=int(derive_seed(seed_from(rs), 1) % np.uint64(2**63)))
     theta = topics.fit(graph).node_topic_
-    model = cls(num_nodes=graph.num_nodes(et.src), theta=theta, features=graph.features(et.src), ntype=et.src,
-                etype=_etype_label(et), **params)
+    roles = graphstone_role_features(graph, et, params.get("walk_length", 6), params.get("walks_per_node", 64),
+                                     int(derive_seed(seed_from(rs), 3) % np.uint64(2**63)))
+    mode = params.get("input_features", "auto")
+    feats = graph.features(et.src)
+    if mode == "graph" and feats is None:
+        raise ValidationError(f"input_features='graph': node type {et.src!r} has no features")
+    if mode == "structural" or (mode == "auto" and feats is None):
+        feats = roles
+    elif mode == "learned":
+        feats = None
+    model = cls(num_nodes=graph.num_nodes(et.src), theta=theta, features=feats, ntype=et.src,
+                etype=_etype_label(et), role_features=roles, **params)
     model.topics = topics
     remember(model, graph, topics=topics)
     return model

@@ -10,13 +10,18 @@ One small class per task, so the trainer's loop holds no ``if task == ...``:
   (each undirected edge once, no self-loops), each with ``num_negatives`` corrupted negatives; a
   :class:`~vastgraph.train.link_head.LinkHead` scores pairs and the loss is binary cross-entropy.
   Metric: ROC-AUC on the split's validation pairs; :meth:`evaluate` gives AUC and AP.
+* :class:`Unsupervised` (``"unsupervised"``): the model's own ``unsupervised_loss`` over every node
+  (GraLSP: skip-gram proximity + walk-type + role terms; GraphSTONE: skip-gram + role term), no
+  head; the embeddings are the product. Training stops on the plateau of the training loss: the
+  epoch's loss must fall by more than ``min_delta`` (relative, default 1%) below the best so far
+  within ``patience`` epochs; the weights of the lowest-loss epoch are kept.
 
 A task is set up by :meth:`Task.setup` with the fit arguments, builds the default loader over its
 training items, and restores its state (labels, edge type, head) from a checkpoint's ``info``.
 
 Example:
     >>> sorted(TASKS)
-    ['link-prediction', 'node-classification']
+    ['link-prediction', 'node-classification', 'unsupervised']
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from vastgraph.train.link_head import LinkHead
 from vastgraph.train.loaders import LinkLoader, NodeLoader, pair_ids
 from vastgraph.train.metrics import average_precision, f1_scores, roc_auc
 
-__all__ = ["LinkPrediction", "NodeClassification", "TASKS", "Task", "make_task"]
+__all__ = ["LinkPrediction", "NodeClassification", "TASKS", "Task", "Unsupervised", "make_task"]
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
@@ -96,6 +101,12 @@ class Task:
 
     name = ""
     head: torch.nn.Module
+    #: the task loss is the model's unsupervised loss (the trainer adds no second copy of it)
+    owns_unsupervised_loss = False
+
+    def improved(self, metric: float, best: float | None) -> bool:
+        """Whether an epoch's validation ``metric`` improves on ``best`` (early stopping)."""
+        return best is None or metric > best
 
     def setup(self, trainer: Any, graph: Any, *, train_idx: Any = None, valid_idx: Any = None, labels: Any = None,
               split: Any = None) -> Any:
@@ -329,7 +340,92 @@ class LinkPrediction(Task):
         self.head = LinkHead(trainer.model.out_dim, trainer.link_head, model=trainer.model)
 
 
-TASKS: dict[str, type[Task]] = {NodeClassification.name: NodeClassification, LinkPrediction.name: LinkPrediction}
+# ----------------------------------------------------------------------------------- unsupervised
+class Unsupervised(Task):
+    """The model's unsupervised loss over every node; early stopping on the training-loss plateau.
+
+    Args:
+        min_delta: relative decrease of the epoch loss below the best so far that counts as progress
+            (>= 0). Default 0.01.
+    """
+
+    name = "unsupervised"
+    owns_unsupervised_loss = True
+
+    def __init__(self, min_delta: float = 0.01) -> None:
+        from vastgraph.validation import check_float
+
+        self.min_delta = check_float("min_delta", min_delta, low=0.0, low_open=False)
+        self.train: np.ndarray | None = None
+        self.last_loss: float | None = None
+
+    def setup(self, trainer: Any, graph: Any, *, train_idx: Any = None, valid_idx: Any = None, labels: Any = None,
+              split: Any = None) -> Any:
+        if graph is None:
+            raise ValidationError("graph: required for unsupervised training")
+        if not callable(getattr(trainer.model, "unsupervised_loss", None)):
+            raise ValidationError(f"model: {type(trainer.model).__name__} has no unsupervised_loss; the "
+                                  "unsupervised task trains models that define one (gralsp, graphstone)")
+        self.ntype = trainer.sampler_.ntype
+        n = int(trainer.sampler_.num_nodes)
+        if n == 0:
+            raise EmptyInputError("unsupervised training: the model's node type has no nodes")
+        self.train = np.arange(n, dtype=np.int64) if train_idx is None else check_idx(
+            train_idx, "train_idx", n, np.zeros(n, np.int64), True)
+        self.fingerprint = fingerprint(self.train, np.array([n]))
+        self.head = torch.nn.Identity()
+        return graph
+
+    def loader(self, trainer: Any, sampler: Any) -> NodeLoader:
+        return NodeLoader(sampler, self.train, batch_size=trainer.batch_size, random_state=trainer._seed,
+                          unsupervised=True)
+
+    def loss(self, trainer: Any, batch: Any) -> torch.Tensor:
+        return trainer.model.unsupervised_loss(batch.input.to(trainer.device))
+
+    def has_validation(self) -> bool:
+        return True
+
+    def validate(self, trainer: Any, seed: int) -> float:
+        """Minus the epoch's training loss (the trainer keeps the weights of its best epoch)."""
+        return -float(trainer.epoch_loss_)
+
+    def improved(self, metric: float, best: float | None) -> bool:
+        return best is None or metric > best + self.min_delta * abs(best)
+
+    @torch.no_grad()
+    def mean_loss(self, trainer: Any, nodes: np.ndarray, seed: int) -> float:
+        """Eval-mode unsupervised loss over ``nodes`` (batches of ``trainer.batch_size``)."""
+        trainer.model.eval()
+        total = 0.0
+        for b, lo in enumerate(range(0, nodes.size, trainer.batch_size)):
+            part = nodes[lo:lo + trainer.batch_size]
+            batch = trainer.sampler_.sample(part, derive_int(seed, b), unsupervised=True).to(trainer.device)
+            total += float(trainer.model.unsupervised_loss(batch)) * part.size
+        return total / max(nodes.size, 1)
+
+    def predict(self, trainer: Any, nodes: Any, seed: int) -> np.ndarray:
+        return trainer.forward_ids(trainer.check_ids(nodes), seed).float().cpu().numpy()
+
+    def evaluate(self, trainer: Any, seed: int, nodes: Any = None, labels: Any = None, **_: Any) -> dict[str, float]:
+        ids = trainer.check_ids(nodes)
+        if ids.size == 0:
+            raise EmptyInputError("evaluate: nodes is empty")
+        return {"loss": self.mean_loss(trainer, ids, seed)}
+
+    def info(self) -> dict[str, Any]:
+        return {"ntype": self.ntype, "fingerprint": self.fingerprint, "min_delta": self.min_delta}
+
+    def restore(self, trainer: Any, graph: Any, info: dict[str, Any]) -> None:
+        self.ntype = info.get("ntype")
+        self.fingerprint = info.get("fingerprint")
+        self.min_delta = float(info.get("min_delta", self.min_delta))
+        self.train = None
+        self.head = torch.nn.Identity()
+
+
+TASKS: dict[str, type[Task]] = {NodeClassification.name: NodeClassification, LinkPrediction.name: LinkPrediction,
+                                Unsupervised.name: Unsupervised}
 
 
 def make_task(task: Any) -> Task:

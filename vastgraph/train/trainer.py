@@ -4,7 +4,9 @@ The trainer drives any :class:`~vastgraph.nn.base.NodeModel` (PyG baselines, Gra
 HGCN) on the same loaders and splits, so model comparisons are like for like.
 
 Tasks are strategies (:mod:`vastgraph.train.tasks`): node classification (single- or
-multi-label) and link prediction, each with its head, loss, default loader and metrics.
+multi-label), link prediction, each with its head, loss, default loader and metrics, and
+``"unsupervised"`` (the model's own unsupervised loss over every node, stopped on the plateau of
+the training loss; :meth:`Trainer.embed` gives the embeddings).
 
 Optionally ``unsupervised_weight · model.unsupervised_loss(batch)`` is added to each batch loss
 (e.g. GraLSP's skip-gram + walk-type objective); the loader then also samples its draws. Adam with
@@ -70,7 +72,8 @@ class Trainer:
 
     Args:
         model: a :class:`~vastgraph.nn.base.NodeModel`.
-        task: ``"node-classification"`` | ``"link-prediction"`` (or a :class:`~vastgraph.train.tasks.Task`).
+        task: ``"node-classification"`` | ``"link-prediction"`` | ``"unsupervised"`` (or a
+            :class:`~vastgraph.train.tasks.Task`).
             Default ``"node-classification"``.
         epochs: maximum epochs, >= 1. Default 200.
         batch_size: training items (nodes or positive edges) per batch, >= 1. Default 512.
@@ -205,7 +208,7 @@ class Trainer:
         total, count = 0.0, 0
         for batch in loader:
             loss = self.task_.loss(self, batch)
-            if self.unsupervised_weight > 0:
+            if self.unsupervised_weight > 0 and not self.task_.owns_unsupervised_loss:
                 extra = self.model.unsupervised_loss(batch.input.to(self.device))
                 if extra is not None:
                     loss = loss + self.unsupervised_weight * extra
@@ -215,10 +218,11 @@ class Trainer:
             total += float(loss.detach()) * len(batch)
             count += len(batch)
         train_loss = total / max(count, 1)
+        self.epoch_loss_ = train_loss
         metric = self.task_.validate(self, derive_int(self._seed, epoch, 0xA11D)) if self.task_.has_validation() \
             else None
         if metric is not None:
-            if self.best_metric_ is None or metric > self.best_metric_:
+            if self.task_.improved(metric, self.best_metric_):
                 self.best_metric_, self.best_epoch_, self._bad = metric, epoch, 0
                 self._best_state = {"model": _clone(self.model.state_dict()), "head": _clone(self.head_.state_dict())}
             else:
