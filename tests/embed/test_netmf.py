@@ -159,7 +159,7 @@ def test_not_fitted_and_params():
     ({"window": 0}, "window=0"),
     ({"negative": 0.0}, "negative=0.0"),
     ({"negative": float("nan")}, "negative=nan"),
-    ({"method": "svd"}, "method='svd'"),
+    ({"method": "svd"}, "method='svd': expected 'exact', 'approx' or 'sparse'"),
     ({"rank": 0}, "rank=0"),
     ({"dimensions": 500}, "dimensions=500: larger than the graph's 100 nodes"),
 ])
@@ -169,12 +169,103 @@ def test_bad_parameters(kwargs, match):
         NetMF(**kwargs).fit(g)
 
 
-def test_refuses_exact_above_limit(monkeypatch):
-    monkeypatch.setattr(netmf_mod, "EXACT_MAX_NODES", 50)
+def test_memory_guard_names_estimate_limit_and_alternative():
     g, _ = sbm(seed=10)
-    with pytest.raises(ValidationError, match="method='approx' or ProNE"):
+    need = netmf_mod.netmf_memory("exact", 100, int(g.num_edges()), dimensions=2)
+    assert need > 8 * 3 * 100 * 100  # the dense buffers are counted
+    with pytest.raises(ValidationError) as err:
+        NetMF(dimensions=2, memory_limit=need // 2).fit(g)
+    msg = str(err.value)
+    assert "needs about" in msg and netmf_mod._gib(need) in msg and "memory_limit=" in msg
+    assert "method='sparse'" in msg and "ProNE" in msg
+    ok = NetMF(dimensions=2, memory_limit=need, random_state=0).fit(g)
+    assert ok.memory_estimate_ == need and ok.embedding_.shape == (100, 2)
+
+
+def test_memory_estimate_grows_quadratically_for_exact_only():
+    small = netmf_mod.netmf_memory("exact", 10_000, 600_000)
+    big = netmf_mod.netmf_memory("exact", 40_000, 2_400_000)
+    assert 1.5 * 2**30 < small < 3 * 2**30 and big > 15 * small
+    sparse = netmf_mod.netmf_memory("sparse", 100_000, 2_000_000, window=10, samples=10)
+    assert sparse < 4 * 2**30 < netmf_mod.netmf_memory("exact", 100_000, 2_000_000)
+
+
+def test_default_memory_limit_comes_from_available_memory(monkeypatch):
+    import vastgraph.graph.resources as res
+
+    monkeypatch.setattr(res, "available_memory", lambda: 1000)
+    g, _ = sbm(seed=11)
+    with pytest.raises(ValidationError, match=r"80% of the available memory"):
         NetMF(dimensions=2).fit(g)
-    assert NetMF(dimensions=2, window=3, method="approx", rank=8, random_state=0).fit(g).embedding_.shape == (100, 2)
+
+
+# ---------------------------------------------------------------------------- method="sparse" (NetSMF)
+def polynomial(a: np.ndarray, window: int) -> np.ndarray:
+    """Σ_{r≤T} (1/T) D (D⁻¹A)^r, the matrix NetSMF's path samples estimate."""
+    d = a.sum(axis=1)
+    x, out = np.eye(len(d)), np.zeros_like(a)
+    for _ in range(window):
+        x = x @ (a / d[:, None])
+        out += np.diag(d) @ x / window
+    return out
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_path_sparsifier_is_unbiased(weighted):
+    from vastgraph.embed.netsmf import path_sparsifier
+
+    g, _ = sbm(seed=12, weighted=weighted)
+    a = symmetric_adjacency(g)
+    u = path_sparsifier(a, 4, samples=400, random_state=0)
+    assert u.indices.dtype == np.int32 and u.data.dtype == np.float32
+    rows = np.repeat(np.arange(u.shape[0]), np.diff(u.indptr))
+    assert (u.indices >= rows).all()  # upper triangle only
+    got = (u + u.T).toarray()
+    ref = polynomial(a.toarray(), 4)
+    np.testing.assert_allclose(got.sum(), ref.sum(), rtol=1e-3)  # each sample carries vol / S
+    assert np.abs(got - ref).sum() / ref.sum() < 0.06
+    again = path_sparsifier(a, 4, samples=400, random_state=0)
+    np.testing.assert_array_equal(again.data, u.data)
+
+
+def test_sparse_matrix_approaches_exact():
+    from vastgraph.embed.netsmf import netsmf_matrix
+
+    g, _ = sbm(seed=13)
+    a = symmetric_adjacency(g)
+    exact = netmf_matrix(a, 5, 1.0)
+    m = netsmf_matrix(a, 5, 1.0, samples=1000, random_state=0)
+    assert m.format == "csr" and abs(m - m.T).max() < 1e-5 and (m.data > 0).all()
+    err = np.abs(m.toarray() - exact).sum() / exact.sum()
+    coarse = np.abs(netsmf_matrix(a, 5, 1.0, samples=10, random_state=0).toarray() - exact).sum() / exact.sum()
+    assert err < 0.05 and err < coarse / 3
+
+
+def test_sparse_embedding_close_to_exact_and_deterministic():
+    g, y = sbm(blocks=4, size=40, p_in=0.3, p_out=0.01, seed=14)
+    exact = NetMF(dimensions=4, window=5, random_state=0).fit(g)
+    sparse = NetMF(dimensions=4, window=5, method="sparse", samples=1000, random_state=0).fit(g)
+    np.testing.assert_allclose(sparse.singular_values_, exact.singular_values_, rtol=0.02)
+    ee, es = exact.embedding_.astype(float), sparse.embedding_.astype(float)
+    assert np.abs(es @ es.T - ee @ ee.T).max() < 0.05 * np.abs(ee @ ee.T).max()
+    again = NetMF(dimensions=4, window=5, method="sparse", samples=1000, random_state=0).fit(g)
+    np.testing.assert_array_equal(again.embedding_, sparse.embedding_)
+    res = evaluate_node_classification(sparse.embedding_, y, train_ratios=(0.5,), repeats=3)
+    assert res.micro(0.5) > 0.9
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"samples": 0}, "samples=0"),
+    ({"samples": -1.0}, "samples=-1.0"),
+    ({"samples": float("inf")}, "samples=inf"),
+    ({"samples": "many"}, "samples='many'"),
+    ({"memory_limit": 0}, "memory_limit=0"),
+    ({"memory_limit": "4G"}, "memory_limit='4G'"),
+])
+def test_bad_sparse_and_memory_parameters(kwargs, match):
+    g, _ = sbm(seed=15)
+    with pytest.raises(ValidationError, match=match):
+        NetMF(dimensions=2, method="sparse", **kwargs).fit(g)
 
 
 def test_graph_without_edges_and_negative_weights():

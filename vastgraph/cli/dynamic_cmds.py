@@ -8,15 +8,25 @@ idempotency by content digest; see that module for the protocol and the crash ho
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
 from vastgraph.cli._common import console, handle_errors, print_table, progress_bar
-from vastgraph.embed.updater import PAUSE_ENV, PAUSE_MARKER_ENV, STAGES  # noqa: F401  (re-exported for tests)
 
 EDGELIST_SUFFIXES = (".txt", ".csv", ".tsv", ".edgelist", ".edges", ".el")
+_UPDATER_NAMES = ("PAUSE_ENV", "PAUSE_MARKER_ENV", "STAGES")
+
+
+def __getattr__(name: str) -> Any:
+    """The updater's crash-hook names, re-exported for tests without importing it at start-up."""
+    if name in _UPDATER_NAMES:
+        from vastgraph.embed import updater
+
+        return getattr(updater, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def read_delta(path: Path, fmt: str, etype: Optional[str], deletions: bool, add_unknown: bool) -> Any:
@@ -66,10 +76,12 @@ def embed_update(
     dl = read_delta(delta, format, etype, deletions, add_unknown)
     up = Updater.open(store, embeddings, out=out, overwrite=overwrite)
     up.set_params(**overrides)
+    t0 = time.perf_counter()
     with progress_bar("embedding update", total=1.0) as update:
         up.progress = lambda frac, loss=None: update(
             frac, description="embedding update" + ("" if loss is None else f" loss {loss:.4f}"))
         row = up.apply(dl, time_policy=time_policy, new_nodes=add_unknown, allow_duplicate=allow_duplicate)
+    seconds = time.perf_counter() - t0
     if row["status"] == "recovered":
         console.print(f"[yellow]note:[/] {row['note']}", highlight=False)
     rows = {k: v for k, v in row.items() if k not in ("store", "note")}
@@ -77,4 +89,5 @@ def embed_update(
     from vastgraph.embed.keyed_embeddings import KeyedEmbeddings
 
     kv = KeyedEmbeddings.load(up.target, index="ignore")
-    console.print(f"[green]wrote[/] {up.target}: {len(kv):,} vectors × {kv.dim}", highlight=False)
+    console.print(f"[green]wrote[/] {up.target}: {len(kv):,} vectors × {kv.dim}; the update took {seconds:.3f} s",
+                  highlight=False)

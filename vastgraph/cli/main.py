@@ -40,6 +40,8 @@ def _register_optional() -> None:
     app.command("export")(export)
     app.add_typer(ads_app, name="ads")
     app.add_typer(delta_app, name="delta")
+    __import__("vastgraph.cli.distributed_cmds", fromlist=["register"]).register(app)
+    app.command("serve")(__import__("vastgraph.cli.serve_cmds", fromlist=["serve"]).serve)
 
 
 _register_optional()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -37,6 +38,7 @@ def walk(
     seed: Optional[int] = typer.Option(0, help="Random seed."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
     ids: IdsOut = typer.Option(IdsOut.dense, "--ids", help="dense: global dense ids; external: the nodes' own ids (Parquet: a list of strings per walk; .txt: one walk per line, ids separated by spaces, as gensim reads it; .npy: dense ids plus the id map in OUT.ids.txt)."),
+    ray: Optional[str] = typer.Option(None, "--ray", help="STORE is a partition folder served on Ray: local, auto or HOST:PORT."),
 ) -> None:
     """Generate random walks from a store into a .npy, Parquet or .txt file (padded with -1)."""
     from vastgraph.cli.export_cmds import check_output_file
@@ -53,10 +55,11 @@ def walk(
     check_output_file(out, overwrite)
     check_int("--walks-per-node", walks_per_node, 1)
     check_int("--length", length, 1)
-    g = open_graph(store)
+    g = open_graph(store) if ray is None else __import__("vastgraph.cli.distributed_cmds", fromlist=["x"]).open_for_cli(store, ray)
     n_start = g.num_nodes(g.edge_type(etype).src) if kind != WalkKind.metapath and not metapath else g.num_nodes_total()
     check_fits(n_start * walks_per_node * (length + 1) * 8,
                f"{n_start:,} start nodes × --walks-per-node {walks_per_node:,} × (--length {length} + 1) positions")
+    t0 = time.perf_counter()
     with progress_bar("walking", total=1.0) as update:
         def prog(done: int, total: int) -> None:
             update(done / max(total, 1))
@@ -78,6 +81,7 @@ def walk(
 
             walks = random_walks(g, etype=etype, walks_per_node=walks_per_node, walk_length=length, p=p, q=q,
                                  weighted=weighted, random_state=seed, progress=prog)
+    seconds = time.perf_counter() - t0
     from vastgraph.cli.walk_output import write_walks
 
     extra = write_walks(g, walks, out, external=ids == IdsOut.external)
@@ -85,7 +89,7 @@ def walk(
         console.print(f"id map: {extra}")
     valid = (walks >= 0).sum()
     console.print(f"[green]wrote[/] {out}: {walks.shape[0]:,} walks × {walks.shape[1]} positions "
-                  f"({valid:,} visited positions, dtype {walks.dtype})")
+                  f"({valid:,} visited positions, dtype {walks.dtype}); walks took {seconds:.3f} s", highlight=False)
 
 
 @handle_errors

@@ -13,13 +13,18 @@ and NetMF embeds with the rank-``d`` truncated SVD of ``log(max(M, 1))``: ``E = 
 * ``method="exact"`` (the paper's Algorithm 3, small ``T``) forms ``M`` densely, using
   ``(D⁻¹A)^r D⁻¹ = D^-1/2 X^r D^-1/2`` with the symmetric ``X = D^-1/2 A D^-1/2``; the sum is
   evaluated by Horner's rule ``S ← X + X S`` as ``T − 1`` sparse × dense products in a parallel
-  numba kernel (``O(T · nnz · n)`` time, two ``n × n`` float64 buffers). Graphs above
-  :data:`EXACT_MAX_NODES` nodes are refused.
+  numba kernel (``O(T · nnz · n)`` time, two ``n × n`` float64 buffers: 1.6 GB at 10k nodes).
+  The memory is estimated before anything is allocated (:func:`netmf_memory`) and a graph whose
+  estimate is above ``memory_limit`` (default: 80% of the available memory) is refused.
 * ``method="approx"`` (Algorithm 4, large ``T``) takes the top-``h`` eigenpairs (by magnitude)
   ``X ≈ U_h Λ_h U_hᵀ`` and uses ``M̂ = vol(G)/b · D^-1/2 U_h f(Λ_h) U_hᵀ D^-1/2`` with the filter
   ``f(λ) = (1/T) Σ_{r=1..T} λ^r``. Above :data:`APPROX_DENSE_MAX_NODES` nodes ``log(max(M̂, 1))`` is
   never stored: it is rebuilt in float32 row blocks inside a randomized subspace iteration, so memory
   stays ``O(n (h + d))`` (time is still ``O(n² h)`` per pass, 8 passes).
+* ``method="sparse"`` (NetSMF, Qiu et al., WWW 2019; :mod:`vastgraph.embed.netsmf`) estimates the
+  matrix from ``samples · T · m`` sampled paths as a sparse matrix, truncates its log entrywise and
+  factorises it with a randomized SVD: ``O(samples · T² · m)`` time and ``O(n + m + nnz)`` memory,
+  never ``n × n`` (about 2 GB at 1M edges with ``samples=10``).
 
 ``log(max(M, 1))`` is symmetric, so its truncated SVD is its top-``d`` eigenpairs by magnitude
 (``U`` = eigenvectors, ``Σ = |λ|``); that is how it is computed (LAPACK for small graphs, ARPACK
@@ -44,8 +49,8 @@ from vastgraph.validation import check_float, check_int
 if TYPE_CHECKING:
     from vastgraph.graph.view import GraphView
 
-EXACT_MAX_NODES = 16384
-"""Largest node count ``method="exact"`` accepts (it holds two dense ``n × n`` float64 arrays)."""
+MEMORY_FRACTION = 0.8
+"""Default ``memory_limit``: this fraction of the available memory (``MemAvailable``)."""
 
 APPROX_DENSE_MAX_NODES = 2048
 """Up to this node count ``method="approx"`` forms ``M̂`` densely and decomposes it exactly."""
@@ -168,6 +173,14 @@ def csr_matmat(a: sp.csr_matrix, b: np.ndarray, out: np.ndarray | None = None) -
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), dtype=b.dtype)
     _spmm(a.indptr, a.indices, a.data.astype(b.dtype, copy=False), b, out)
+    return out
+
+
+def csr_matmat_mixed(a: sp.csr_matrix, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` in float64 for a CSR ``a`` of any float dtype (float32 stays float32: no copy)."""
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    out = np.empty((a.shape[0], b.shape[1]), dtype=np.float64)
+    _spmm(a.indptr, a.indices, a.data, b, out)
     return out
 
 
@@ -333,28 +346,83 @@ def netmf_approx_factors(adjacency: sp.spmatrix, window: int = 10, negative: flo
     return left * filt[None, :], left, vol / negative
 
 
+def netmf_memory(method: str, n: int, nnz: int, *, window: int = 10, dimensions: int = 128, rank: int = 256,
+                 samples: float = 10.0) -> int:
+    """Estimated peak bytes of :class:`NetMF` ``fit`` on ``n`` nodes and ``nnz`` stored adjacency entries.
+
+    * ``exact``: the two dense ``n × n`` float64 buffers of the Horner sum (``16 n²``), three when
+      LAPACK decomposes them (``n ≤`` :data:`DENSE_EIG_MAX_NODES`: its copy and the eigenvectors);
+    * ``approx``: ``32 n²`` below :data:`APPROX_DENSE_MAX_NODES` nodes, else the ``(n, h)`` factors,
+      ARPACK's ``(n, 2h)`` basis, the randomized solver's blocks and float32 row blocks;
+    * ``sparse`` (NetSMF): an upper bound, ``24`` bytes per distinct sampled entry (the float32
+      CSR accumulator, its merge and its mirror) with at most ``min(samples · T · m, n(n+1)/2)``
+      of them, plus the sampling chunks.
+
+    Every method adds the adjacency's copies (``~40`` bytes per entry) and the ``(n, d)`` output.
+
+    Example:
+        >>> netmf_memory("exact", 10_000, 600_000) / 2**30 > 1.5  # 10k nodes: two 0.8 GB buffers
+        True
+    """
+    base = 40 * nnz + 48 * n + 16 * n * dimensions
+    if method == "exact":
+        return base + 8 * n * n * (3 if n <= DENSE_EIG_MAX_NODES else 2)
+    if method == "approx":
+        if n <= APPROX_DENSE_MAX_NODES:
+            return base + 32 * n * n + 16 * n * rank
+        return (base + 8 * n * min(rank, n) * 4 + 8 * 4 * n * (dimensions + _RSVD_OVERSAMPLE)
+                + 16 * _BLOCK_ELEMENTS)
+    from vastgraph.embed.netsmf import CHUNK_SAMPLES, sample_count
+
+    total = sample_count(max(nnz // 2, 1), window, samples)
+    distinct = min(total, n * (n + 1) // 2)
+    return base + 24 * distinct + 8 * n + 40 * min(total, CHUNK_SAMPLES) + 4 * 4 * n * (dimensions + 16)
+
+
+def memory_limit_bytes(memory_limit: Any) -> int:
+    """``memory_limit`` checked (bytes > 0), or :data:`MEMORY_FRACTION` of the available memory."""
+    if memory_limit is None:
+        from vastgraph.graph.resources import available_memory
+
+        return int(MEMORY_FRACTION * available_memory())
+    return int(check_float("memory_limit", memory_limit, 0.0, low_open=True))
+
+
+def _gib(nbytes: float) -> str:
+    return f"{nbytes / 2**30:,.2f} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:,.1f} MiB"
+
+
 # ---------------------------------------------------------------------------- the embedder
 class NetMF(Embedder):
     """NetMF node embeddings (Qiu et al., WSDM 2018): SVD of DeepWalk's closed-form matrix.
 
     ``embedding_ = U_d sqrt(Σ_d)`` of the rank-``d`` truncated SVD of ``log(max(M, 1))`` with
     ``M = vol(G)/(bT) (Σ_{r=1..T} (D⁻¹A)^r) D⁻¹`` (``exact``) or its rank-``h`` spectral
-    approximation ``M̂ = vol(G)/b D^-1/2 U_h ((1/T) Σ_r Λ_h^r) U_hᵀ D^-1/2`` (``approx``).
-    See the module docstring for costs and limits.
+    approximation ``M̂ = vol(G)/b D^-1/2 U_h ((1/T) Σ_r Λ_h^r) U_hᵀ D^-1/2`` (``approx``), or its
+    sparse estimate from sampled paths (``sparse``, NetSMF: Qiu et al., WWW 2019).
+    See the module docstring for costs and limits; the peak memory is estimated first
+    (``memory_estimate_``) and a fit that would not fit in ``memory_limit`` is refused.
 
     Args:
         dimensions: ``d``, the embedding size (at most the node count). Default 128.
         window: ``T``, DeepWalk's window size. Default 10.
         negative: ``b``, the number of negative samples. Default 1.0.
-        method: ``"exact"`` (dense, up to :data:`EXACT_MAX_NODES` nodes) or ``"approx"``.
+        method: ``"exact"`` (dense ``n × n``), ``"approx"`` (rank-``h`` spectral approximation,
+            large ``T``) or ``"sparse"`` (NetSMF path sampling; :mod:`vastgraph.embed.netsmf`).
             Default ``"exact"``.
         rank: ``h``, eigenpairs of ``D^-1/2 A D^-1/2`` kept by ``approx``. Default 256.
+        samples: ``sparse`` only: path samples per edge and window step (``samples · T · m`` in
+            all); more is closer to ``exact`` and costs proportionally. Default 10.
+        memory_limit: bytes the estimated peak memory (:func:`netmf_memory`) may reach; a larger
+            estimate raises a ValidationError before anything is allocated. Default None: 80% of
+            the available memory.
         random_state: None, an int or a ``numpy.random.Generator`` (ARPACK start vectors and the
             randomized solver). Default None.
 
     Attributes:
         embedding_: float32 ``(N, d)`` in global node-id order.
         singular_values_: float64 ``(d,)``, decreasing.
+        memory_estimate_: the estimated peak bytes (:func:`netmf_memory`) the fit was allowed.
         keyed_: the :class:`~vastgraph.embed.keyed_embeddings.KeyedEmbeddings` artifact.
 
     Example:
@@ -366,12 +434,15 @@ class NetMF(Embedder):
     """
 
     def __init__(self, dimensions: int = 128, window: int = 10, negative: float = 1.0,
-                 method: str = "exact", rank: int = 256, random_state: Any = None) -> None:
+                 method: str = "exact", rank: int = 256, samples: float = 10.0,
+                 memory_limit: float | None = None, random_state: Any = None) -> None:
         self.dimensions = dimensions
         self.window = window
         self.negative = negative
         self.method = method
         self.rank = rank
+        self.samples = samples
+        self.memory_limit = memory_limit
         self.random_state = random_state
 
     def _validate(self) -> tuple[int, int, float, int]:
@@ -379,9 +450,26 @@ class NetMF(Embedder):
         t = check_int("window", self.window, 1)
         b = check_float("negative", self.negative, 0.0, low_open=True)
         h = check_int("rank", self.rank, 1)
-        if self.method not in ("exact", "approx"):
-            raise ValidationError(f"method={self.method!r}: expected 'exact' or 'approx'")
+        check_float("samples", self.samples, 0.0, low_open=True)
+        if self.method not in ("exact", "approx", "sparse"):
+            raise ValidationError(f"method={self.method!r}: expected 'exact', 'approx' or 'sparse'")
         return d, t, b, h
+
+    def check_memory(self, n: int, nnz: int) -> int:
+        """The estimated peak bytes of fitting ``n`` nodes / ``nnz`` entries; ValidationError above the limit."""
+        d, t, _, h = self._validate()
+        limit = memory_limit_bytes(self.memory_limit)
+        need = netmf_memory(self.method, n, nnz, window=t, dimensions=d, rank=h, samples=self.samples)
+        if need > limit:
+            alt = {"exact": "method='sparse' (NetSMF) or method='approx' (large window), or ProNE",
+                   "approx": "method='sparse' (NetSMF), a smaller rank, or ProNE",
+                   "sparse": "fewer samples, a smaller window, or ProNE"}[self.method]
+            raise ValidationError(
+                f"NetMF(method={self.method!r}) on {n:,} nodes and {nnz:,} adjacency entries needs about "
+                f"{_gib(need)} of memory (estimate), above memory_limit={_gib(limit)}"
+                f"{' (80% of the available memory)' if self.memory_limit is None else ''}; use {alt}, "
+                "or raise memory_limit")
+        return need
 
     def fit(self, graph: GraphView) -> "NetMF":
         """Factorise ``graph``'s NetMF matrix; returns ``self``."""
@@ -392,13 +480,17 @@ class NetMF(Embedder):
             raise EmptyInputError(f"NetMF: the graph has {n} nodes but no edges; nothing to factorise")
         if d > n:
             raise ValidationError(f"dimensions={d}: larger than the graph's {n} nodes")
-        rng = np.random.default_rng(int(seed_from(self.random_state)))
+        self.memory_estimate_ = self.check_memory(n, a.nnz)
+        seed = seed_from(self.random_state)
+        rng = np.random.default_rng(int(seed))
         if self.method == "exact":
-            if n > EXACT_MAX_NODES:
-                raise ValidationError(
-                    f"NetMF(method='exact'): the graph has {n} nodes, above the dense limit of "
-                    f"{EXACT_MAX_NODES} (two {n}x{n} float64 arrays); use method='approx' or ProNE")
             lam, u = top_eigs_symmetric(netmf_matrix(a, t, b), d, rng)
+        elif self.method == "sparse":
+            from vastgraph.embed.netsmf import netsmf_embedding, netsmf_matrix
+
+            m = netsmf_matrix(a, t, b, self.samples, random_state=seed)
+            del a
+            u, lam = netsmf_embedding(m, d, random_state=seed)
         else:
             left_f, left, c = netmf_approx_factors(a, t, b, h, rng=rng)
             if n <= APPROX_DENSE_MAX_NODES:

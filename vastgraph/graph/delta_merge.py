@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
-import pandas as pd
 
 from vastgraph.errors import UnknownIdError, ValidationError
 from vastgraph.graph.csr_kernels import compact_rows, lower_bound, unique_counts
@@ -127,6 +126,8 @@ def carry_string_cache(old: IdIndex, out: IdIndex, new: np.ndarray | None = None
     if new is None or new.size == 0:
         out._str_index, out._str_values = old._str_index, old._str_values
         return
+    import pandas as pd  # only here: string ids whose hash index was built (keeps CLI start-up light)
+
     out._str_index = old._str_index.append(pd.Index(new.tolist(), dtype=object))
     if old._str_values is not None:
         out._str_values = np.concatenate([old._str_values, new.astype(object)])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported only when string ids need their hash index (CLI start-up)
+    import pandas as pd
 
 from vastgraph.errors import UnknownIdError, ValidationError
 
@@ -51,6 +53,8 @@ class IdIndex:
                 return cls.range(ids.size)
             return cls("int", ids.size, {"ids": ids, "order": order.astype(np.int64)})
         if arr.dtype.kind in "OUS":
+            import pandas as pd
+
             strs = [v.decode() if isinstance(v, bytes) else str(v) for v in arr.tolist()]
             index = pd.Index(strs)
             if not index.is_unique:
@@ -77,6 +81,8 @@ class IdIndex:
 
     def _index(self) -> pd.Index:
         if self._str_index is None:
+            import pandas as pd
+
             self._str_index = pd.Index(self._strings())
         return self._str_index
 

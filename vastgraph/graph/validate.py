@@ -245,6 +245,7 @@ class Verification:
                 old = {}
         self.force = force
         self._old_files = old.get("files", {})
+        self._old_structure = old.get("structure")
         self.structure_ok = not force and (self.key in _SEEN or old.get("structure") == self.key)
         self.files: dict[str, Any] = {}
 
@@ -264,8 +265,8 @@ class Verification:
     def done(self) -> None:
         """Remember a complete check (in this process, and in the marker where the folder is writable)."""
         _SEEN.add(self.key)
-        if self.structure_ok and self._old_files == self.files:
-            return
+        if self.structure_ok and self._old_files == self.files and self._old_structure == self.key:
+            return  # the marker already vouches for this check (a just-written store's does not)
         write_marker(self.folder, {"version": CHECK_VERSION, "structure": self.key, "files": self.files})
 
 
