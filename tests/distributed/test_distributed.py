@@ -137,9 +137,11 @@ def test_walks_are_bit_identical_to_local_walks(cluster, parts):
         stats = eng.walk_stats.as_dict()
         # batched hand-off: far fewer messages than steps, compact packs (bytes per step bounded)
         assert stats["steps"] == int((a.nodes[:, 1:] >= 0).sum() + (a.nodes[:, 1:] < 0).any(axis=1).sum())
-        # a walker's request chain: its first request, at most one hand-off per step, and one
-        # request that only finds its dead end / end of walk
-        assert 0 < stats["messages"] * 10 < stats["steps"] and stats["rounds"] <= spec.walk_length + 2
+        # a walker's request chain: at most one hand-off per step plus the first and last request;
+        # with pipelined requests a queued walker can also ride a request of its shard without
+        # stepping, so the chain is bounded per shard, not per step (timing-dependent, seen 23 at 4 shards)
+        assert 0 < stats["messages"] * 10 < stats["steps"]
+        assert 1 <= stats["rounds"] <= (spec.walk_length + 2) * parts, stats
         assert stats["bytes_per_step"] < 100, stats
 
 
